@@ -1,0 +1,92 @@
+"""Population: a raster of persons per cell in any CRS, resampled onto the analysis grid preserving the total."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.features import geometry_mask
+from rasterio.warp import Resampling, reproject, transform_geom
+from shapely.geometry import box, mapping
+
+from .errors import Report
+
+#: Authalic (equal-area) radius of the WGS 84 ellipsoid, metres.
+AUTHALIC_RADIUS = 6_371_007.2
+
+
+def cell_areas(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
+    """Area (m2) of each cell: exact on the authalic sphere for geographic CRSs, |det| for projected ones."""
+    if not crs.is_geographic:
+        return np.full(shape, abs(transform.a * transform.e - transform.b * transform.d))
+    rows = np.arange(shape[0] + 1)
+    lat = np.radians(transform.f + transform.e * rows)
+    band = np.abs(np.diff(np.sin(lat))) * AUTHALIC_RADIUS**2 * np.radians(abs(transform.a))
+    return np.repeat(band[:, None], shape[1], axis=1)
+
+
+@dataclass(frozen=True)
+class PopulationRaster:
+    """Persons per cell in the raster's own grid."""
+
+    counts: np.ndarray
+    transform: Affine
+    crs: CRS
+
+
+def read_population_raster(path: str | Path, *, crs: str | None = None) -> PopulationRaster:
+    """Band 1 of a persons-per-cell raster, validated: readable, a CRS (or `crs` declared), no negative counts.
+
+    Nodata and non-finite cells count as 0 persons. Raises LayerError.
+    """
+    report = Report.for_path(path)
+    try:
+        with rasterio.open(path) as src:
+            src_crs = src.crs or (CRS.from_user_input(crs) if crs else None)
+            counts = src.read(1, masked=True).astype("float64").filled(0.0)
+            transform = src.transform
+    except RasterioIOError as exc:
+        report.error(None, None, f"cannot be read as a raster ({exc})")
+        report.raise_if_any()
+    if src_crs is None:
+        report.error(None, None, "raster has no CRS: declare it (e.g. crs='EPSG:4326' or --crs)")
+    counts[~np.isfinite(counts)] = 0.0
+    negative = int((counts < 0).sum())
+    if negative:
+        report.error("band 1", None, f"{negative} cells hold negative persons (min {counts.min():g})")
+    report.raise_if_any()
+    return PopulationRaster(counts, transform, CRS.from_user_input(src_crs))
+
+
+def read_population(
+    path: str | Path,
+    *,
+    dst_crs: CRS | str,
+    dst_transform: Affine,
+    dst_shape: tuple[int, int],
+    crs: str | None = None,
+) -> np.ndarray:
+    """Persons per cell of the destination grid (float64), from band 1 of the raster.
+
+    The source counts become densities, are resampled (area-weighted average) onto the grid and turned
+    back into counts; the result is then scaled so that it holds exactly the persons of the source cells
+    whose centres fall inside the grid. Raises LayerError (see read_population_raster).
+    """
+    src = read_population_raster(path, crs=crs)
+    dst_crs = CRS.from_user_input(dst_crs)
+    density = src.counts / cell_areas(src.transform, src.counts.shape, src.crs)
+    out = np.zeros(dst_shape, dtype="float64")
+    reproject(density, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
+              dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None)
+    out *= cell_areas(dst_transform, dst_shape, dst_crs)
+    grid_outline = box(*rasterio.transform.array_bounds(*dst_shape, dst_transform))
+    outline_in_src = transform_geom(dst_crs, src.crs, mapping(grid_outline.segmentize(grid_outline.length / 400)))
+    inside = ~geometry_mask([outline_in_src], src.counts.shape, src.transform)
+    expected, got = src.counts[inside].sum(), out.sum()
+    if got > 0:
+        out *= expected / got
+    return out

@@ -4,14 +4,24 @@ Exit codes: 0 success, 1 user error (a clear message, no traceback), 2 usage err
 """
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
+import pandas as pd
+from tqdm import tqdm
 
 from layers import LayerError, read_barriers, read_boundaries, read_crossings, read_facilities, read_incidents, read_roads, read_settlements
 from layers.catalog import load_dataset
 from layers.population import read_population_raster
+
+from . import analysis
+from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine
+from .analysis import AnalysisResult
+from .conflict import ConflictParams
+from .export import write_raster, write_tables
+from .friction import FrictionParams
 
 LAYER_READERS = {
     "courts": lambda path, opts: read_facilities(path, "court", **opts),
@@ -27,14 +37,6 @@ LAYER_READERS = {
 
 class UserError(click.ClickException):
     """Bad input from the user: printed without a traceback, exit code 1."""
-
-
-def run_checked(action):
-    """Run `action`, turning LayerError into a clean user error."""
-    try:
-        return action()
-    except LayerError as exc:
-        raise UserError(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,6 +85,145 @@ def list_layers(data_dir: Path | None) -> None:
         frame = getattr(dataset, name, None)
         count = f"{len(frame)} rows" if frame is not None and hasattr(frame, "__len__") else "raster"
         click.echo(f"  {name:<15} {count:<12} {version}")
+
+
+def access_options(command):
+    """The engine's parameters as options shared by every analysis command; builds `params` and `engine`."""
+    options = [
+        click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder with dataset.json (default: embedded)."),
+        click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Official boundaries for per-region tables (any polygon file)."),
+        click.option("--name-field", default="shapeName", show_default=True, help="Attribute naming each boundary unit."),
+        click.option("--as-of", default=DEFAULT_AS_OF, show_default=True, help="Date for statuses and the conflict window (YYYY-MM-DD)."),
+        click.option("--mode", type=click.Choice(["actual", "nominal"]), default="actual", show_default=True, help="actual: working courts at their sitting place; nominal: all courts at their seat."),
+        click.option("--kind", type=click.Choice(["court", "prison"]), default="court", show_default=True),
+        click.option("--tiers", default=None, help="Only these tiers, comma-separated (e.g. appeal,tgi)."),
+        click.option("--resolution", type=float, default=1000.0, show_default=True, help="Cell size in metres."),
+        click.option("--neighbours", type=click.Choice(["8", "16"]), default="16", show_default=True),
+        click.option("--offroad-kmh", type=float, default=FrictionParams.offroad_kmh, show_default=True),
+        click.option("--conflict", type=click.Choice(["off", "penalty", "avoid"]), default=ConflictParams.mode, show_default=True),
+        click.option("--conflict-window", type=int, default=ConflictParams.window_days, show_default=True, help="Days of incidents before --as-of."),
+        click.option("--half-life", type=float, default=ConflictParams.half_life_days, show_default=True, help="Days for an incident's weight to halve."),
+        click.option("--bandwidth", type=float, default=ConflictParams.bandwidth_km, show_default=True, help="Kernel bandwidth, km."),
+        click.option("--penalty", type=float, default=ConflictParams.penalty, show_default=True, help="At most 1+penalty times slower in risky cells."),
+        click.option("--avoid-risk", type=float, default=ConflictParams.avoid_risk, show_default=True, help="Avoid mode: impassable above this risk."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(data_dir, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh, conflict,
+                conflict_window, half_life, bandwidth, penalty, avoid_risk, **rest):
+        def build():
+            dataset = load_dataset(data_dir)
+            if boundaries:
+                dataset = dataset.with_boundaries(boundaries, name_field)
+            params = AccessParams(
+                kind=kind, mode=mode, as_of=as_of, tiers=tuple(t.strip() for t in tiers.split(",")) if tiers else None,
+                resolution_m=resolution, neighbours=int(neighbours), friction=FrictionParams(offroad_kmh=offroad_kmh),
+                conflict=ConflictParams(mode=conflict, window_days=conflict_window, half_life_days=half_life,
+                                        bandwidth_km=bandwidth, penalty=penalty, avoid_risk=avoid_risk))
+            return Engine(dataset), params
+        engine, params = run_checked(build)
+        return command(engine=engine, params=params, **rest)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def run_checked(action):
+    """Run `action`, turning bad input (LayerError, ValueError) into a clean user error."""
+    try:
+        return action()
+    except (LayerError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def with_progress(action):
+    """Run `action(progress)` with a bar over the engine's stages."""
+    with tqdm(desc="computing", unit=" step", leave=False, file=sys.stderr) as bar:
+        def progress(stage: str) -> None:
+            bar.set_postfix_str(stage)
+            bar.update()
+        return run_checked(lambda: action(progress))
+
+
+def export(result: AnalysisResult, output: Path | None, raster: tuple | None = None) -> None:
+    """Write the result to `output` (by suffix) with its manifest beside it."""
+    if output is None:
+        return
+    if output.suffix.lower() in (".tif", ".tiff"):
+        if raster is None:
+            raise UserError(f"{output.name}: this command has no raster output; use .gpkg, .geojson or .csv")
+        grid, values, description = raster
+        run_checked(lambda: write_raster(output, grid, values, result.manifest, description=description))
+    else:
+        run_checked(lambda: write_tables(output, result.layers, result.manifest))
+    click.echo(f"wrote {output} (manifest: {output.name}.manifest.json)")
+
+
+def echo_table(frame: pd.DataFrame) -> None:
+    click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:,.3f}" if abs(v) < 1 else f"{v:,.0f}"))
+
+
+OUTPUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="Write the result: .gpkg, .geojson, .csv (or .tif where a raster fits).")
+THRESHOLDS = click.option("--threshold", "thresholds", type=float, multiple=True, help="Minutes (repeatable; default 30, 60, 120, 240).")
+
+
+@main.command()
+@access_options
+@THRESHOLDS
+@OUTPUT
+def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
+    """Share of population within T minutes of a counting court: nominal vs actual, overall and per region."""
+    result = with_progress(lambda p: analysis.coverage(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
+    table = result.summary
+    columns = ["region", "population"] + [c for c in table.columns if c.startswith(("nominal_share_", "actual_share_"))]
+    click.echo(f"Coverage as of {params.as_of} ({params.kind}s, conflict {params.conflict.mode}, "
+               f"{params.resolution_m:g} m cells, regions from {result.manifest['parameters']['regions_from']}):")
+    echo_table(table[columns])
+    access = engine.access(params)
+    export(result, output, (access.grid, access.minutes, f"travel time (minutes) to the nearest {params.mode} {params.kind}"))
+
+
+@main.command()
+@access_options
+@THRESHOLDS
+@OUTPUT
+def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
+    """One catchment per counting facility with its population and travel times."""
+    result = with_progress(lambda p: analysis.catchment_areas(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
+    echo_table(result.summary[["name", "tier", "region", "population", "area_km2", "median_minutes", "p90_minutes"]].head(15))
+    access = engine.access(params)
+    export(result, output, (access.grid, access.label.astype(float), "label of the nearest counting facility"))
+
+
+@main.command()
+@access_options
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes beyond which people are in a gap.")
+@click.option("--min-population", type=float, default=1000.0, show_default=True)
+@OUTPUT
+def gaps(engine: Engine, params: AccessParams, threshold: float, min_population: float, output: Path | None) -> None:
+    """Access-gap hotspots: connected areas of people beyond the threshold, ranked."""
+    result = with_progress(lambda p: analysis.access_gaps(engine, params, threshold, min_population, p))
+    echo_table(result.summary[["rank", "name", "population", "unreachable", "area_km2", "mean_minutes"]].head(15))
+    export(result, output)
+
+
+@main.command()
+@access_options
+@click.option("--radius", type=float, default=50.0, show_default=True, help="km around each facility.")
+@click.option("--days", type=int, default=365, show_default=True, help="Days before --as-of.")
+@click.option("--chain-threshold", type=float, default=240.0, show_default=True, help="Minutes to the nearest working prison.")
+@OUTPUT
+def exposure(engine: Engine, params: AccessParams, radius: float, days: int, chain_threshold: float, output: Path | None) -> None:
+    """Incidents near each counting facility; courts far from a working prison."""
+    result = with_progress(lambda p: analysis.exposure(engine, params, radius, days, chain_threshold, p))
+    echo_table(result.summary.sort_values("incidents", ascending=False).head(15))
+    chain = result.layers["justice_chain_gap"]
+    click.echo(f"\nCourts more than {chain_threshold:g} minutes from a working prison: {len(chain)}")
+    if len(chain):
+        echo_table(chain)
+    export(result, output)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,191 @@
+"""The access engine: travel time from every cell to the nearest counting facility, with its label.
+
+`Engine` binds a dataset; `Engine.access(params)` answers one question and caches it by
+(data version, parameters). Grid-level layers (population, base friction, regions) are cached too.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.ndimage import distance_transform_edt
+from scipy.spatial import cKDTree
+
+from layers.catalog import Dataset
+from layers.population import read_population
+
+from .cache import ResultCache
+from .conflict import ConflictParams
+from .facilities import Mode, counting_facilities
+from .friction import Friction, FrictionParams, base_friction, build_friction
+from .grid import Grid
+from .traveltime import TravelTime, travel_time
+
+Progress = Callable[[str], None]
+DEFAULT_AS_OF = "2023-11-17"
+DEFAULT_THRESHOLDS = (30, 60, 120, 240)
+
+
+@dataclass(frozen=True)
+class AccessParams:
+    """One access question. Every field has a default and is part of the cache key and the run manifest.
+
+    kind: court or prison; mode: actual (working facilities at their sitting place) or nominal (all at
+    their seat); as_of: ISO date for statuses and the conflict window; tiers: only these court tiers
+    (None = all); resolution_m: cell size; neighbours: 16 (accurate) or 8 (reproduces MCP_Geometric).
+    """
+
+    kind: str = "court"
+    mode: Mode = "actual"
+    as_of: str = DEFAULT_AS_OF
+    tiers: tuple[str, ...] | None = None
+    resolution_m: float = 1000.0
+    neighbours: int = 16
+    friction: FrictionParams = field(default_factory=FrictionParams)
+    conflict: ConflictParams = field(default_factory=ConflictParams)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("court", "prison"):
+            raise ValueError(f"kind must be court or prison, not {self.kind!r}")
+        try:
+            object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
+        except ValueError:
+            raise ValueError(f"as_of must be a date (YYYY-MM-DD), not {self.as_of!r}") from None
+        if self.tiers is not None:
+            object.__setattr__(self, "tiers", tuple(sorted(set(self.tiers))))
+        if self.neighbours not in (8, 16):
+            raise ValueError(f"neighbours must be 8 or 16, not {self.neighbours}")
+        if not 10 <= self.resolution_m <= 100_000:
+            raise ValueError(f"resolution_m must be between 10 and 100000 metres, not {self.resolution_m}")
+
+
+@dataclass(frozen=True)
+class Access:
+    """The answer to one access question on one grid."""
+
+    params: AccessParams
+    dataset_version: str
+    grid: Grid
+    facilities: gpd.GeoDataFrame  # row i is label i
+    minutes: np.ndarray            # float64, inf where no facility can be reached
+    label: np.ndarray              # int32, -1 where no facility can be reached
+    population: np.ndarray         # float64 persons per cell
+    risk: np.ndarray               # float32 weighted incidents per 1,000 km²
+
+    @property
+    def nbytes(self) -> int:
+        return self.minutes.nbytes + self.label.nbytes + self.risk.nbytes
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Region index per cell (-1 = none) and the region names it points into."""
+
+    index: np.ndarray
+    names: list[str]
+    source: str  # "boundaries" or "facility attribute"
+
+
+class Engine:
+    """Answers access questions on one dataset, caching what it computes."""
+
+    def __init__(self, dataset: Dataset, cache: ResultCache | None = None):
+        self.dataset = dataset
+        self.cache = cache or ResultCache()
+
+    def grid(self, resolution_m: float = 1000.0) -> Grid:
+        area = self.dataset.study_area
+        if self.dataset.boundaries is not None:
+            area = tuple(self.dataset.boundaries.total_bounds)
+        return Grid.covering(area, resolution_m)
+
+    def _cached(self, key: tuple, compute: Callable, nbytes: Callable = lambda v: getattr(v, "nbytes", 0)):
+        return self.cache.get_or_compute(key, compute, nbytes)
+
+    def population(self, grid: Grid) -> np.ndarray:
+        """Persons per cell on `grid`; only inside the boundaries when official boundaries are loaded."""
+        def compute() -> np.ndarray:
+            if self.dataset.population_path is None:
+                raise ValueError("the dataset has no population layer")
+            values = read_population(self.dataset.population_path, dst_crs=grid.crs, dst_transform=grid.transform,
+                                     dst_shape=grid.shape)
+            if self.dataset.boundaries is not None:
+                values[self.regions(grid).index < 0] = 0.0
+            return values
+        return self._cached(("population", self.dataset.versions.get("population"), self._boundary_version, grid.key), compute)
+
+    @property
+    def _boundary_version(self) -> str | None:
+        return self.dataset.versions.get("boundaries")
+
+    def regions(self, grid: Grid) -> Regions:
+        """Per-cell region: official boundaries when loaded, else the region of the nearest court seat."""
+        def compute() -> Regions:
+            boundaries = self.dataset.boundaries
+            if boundaries is not None:
+                names = boundaries["name"].tolist()
+                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype="int32", all_touched=False)
+                return Regions(index, names, "boundaries")
+            courts = self.dataset.courts
+            names = sorted(courts["region"].unique())
+            seats = courts.geometry.to_crs(grid.crs)
+            tree = cKDTree(np.column_stack([seats.x, seats.y]))
+            rows, cols = np.nonzero(self.population(grid) > 0)  # only populated cells need a region
+            _, nearest = tree.query(np.column_stack(grid.centres(rows, cols)))
+            region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy()
+            index = np.full(grid.shape, -1, dtype=np.int32)
+            index[rows, cols] = region_of_court[nearest]
+            return Regions(index, names, "facility attribute")
+        return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
+                            compute, lambda r: r.index.nbytes)
+
+    def base_friction(self, grid: Grid, params: FrictionParams) -> np.ndarray:
+        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings"))
+        return self._cached(("base_friction", versions, grid.key, params), lambda: base_friction(grid, self.dataset, params))
+
+    def friction(self, grid: Grid, params: AccessParams) -> Friction:
+        key = ("friction", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
+        base = self.base_friction(grid, params.friction)
+        return self._cached(key, lambda: build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction,
+                                                        params.conflict, base),
+                            lambda f: f.minutes_per_metre.nbytes + f.risk.nbytes)
+
+    def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:
+        """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
+        rows, cols, inside = grid.cells(facilities.geometry)
+        if not inside.all():
+            names = ", ".join(facilities.loc[~inside, "name"])
+            raise ValueError(f"facilities outside the analysis grid: {names}")
+        blocked = ~np.isfinite(friction)
+        if blocked[rows, cols].any():
+            _, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
+            rows, cols = near_r[rows, cols], near_c[rows, cols]
+        return np.column_stack([rows, cols])
+
+    def access(self, params: AccessParams = AccessParams(), progress: Progress | None = None) -> Access:
+        """Travel time to the nearest counting facility for `params` (cached)."""
+        step = progress or (lambda _: None)
+
+        def compute() -> Access:
+            grid = self.grid(params.resolution_m)
+            step("population")
+            population = self.population(grid)
+            step("friction")
+            friction = self.friction(grid, params)
+            facilities = counting_facilities(self.dataset, kind=params.kind, mode=params.mode, as_of=params.as_of,
+                                             tiers=params.tiers)
+            step("travel time")
+            if facilities.empty:
+                result = TravelTime(np.full(grid.shape, np.inf), np.full(grid.shape, -1, dtype=np.int32), None)
+            else:
+                sources = self.sources(grid, facilities, self.base_friction(grid, params.friction))
+                result = travel_time(friction.minutes_per_metre, grid.cell_size, sources, neighbours=params.neighbours)
+            return Access(params, self.dataset.version, grid, facilities, result.minutes, result.label, population,
+                          friction.risk)
+        return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
+
+    def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
+        return (self.access(replace(params, mode="nominal"), progress), self.access(replace(params, mode="actual"), progress))

@@ -1,0 +1,85 @@
+"""Insecurity risk from incidents: recent, fatality-weighted, decaying with age, smoothed with a kernel."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.ndimage import gaussian_filter
+
+from .grid import Grid
+
+ConflictMode = Literal["off", "penalty", "avoid"]
+
+
+@dataclass(frozen=True)
+class ConflictParams:
+    """How incidents slow or stop travel. Risk is in weighted incidents per 1,000 km².
+
+    - window_days: incidents in this many days before the analysis date count (365).
+    - half_life_days: an incident's weight halves every this many days of age (180).
+    - fatality_weight: an incident weighs 1 + fatality_weight x fatalities (0.5).
+    - bandwidth_km: standard deviation of the Gaussian smoothing kernel (25).
+    - penalty: travel time is multiplied by 1 + penalty x (1 - exp(-risk / risk_scale)), so at most by
+      1 + penalty (1.0, i.e. up to twice as slow).
+    - risk_scale: the risk at which 63% of the penalty applies (5 per 1,000 km²).
+    - avoid_risk: in "avoid" mode, cells above this risk are impassable (20 per 1,000 km²).
+    """
+
+    mode: ConflictMode = "penalty"
+    window_days: int = 365
+    half_life_days: float = 180.0
+    fatality_weight: float = 0.5
+    bandwidth_km: float = 25.0
+    penalty: float = 1.0
+    risk_scale: float = 5.0
+    avoid_risk: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("off", "penalty", "avoid"):
+            raise ValueError(f"conflict mode must be off, penalty or avoid, not {self.mode!r}")
+        for name in ("window_days", "half_life_days", "bandwidth_km", "risk_scale", "avoid_risk"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"conflict {name} must be positive, not {getattr(self, name)}")
+        for name in ("fatality_weight", "penalty"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"conflict {name} must not be negative, not {getattr(self, name)}")
+
+
+def recent_incidents(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, window_days: int) -> gpd.GeoDataFrame:
+    """Incidents dated in (as_of - window_days, as_of]."""
+    start = as_of - pd.Timedelta(days=window_days)
+    return incidents[(incidents["date"] > start) & (incidents["date"] <= as_of)]
+
+
+def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
+    age_days = (as_of - incidents["date"]).dt.days.to_numpy(dtype=float)
+    fatalities = incidents["fatalities"].fillna(0).to_numpy(dtype=float)
+    return (1 + params.fatality_weight * fatalities) * 0.5 ** (age_days / params.half_life_days)
+
+
+def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
+    """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km` (float32)."""
+    risk = np.zeros(grid.shape, dtype=np.float64)
+    if incidents is None or params.mode == "off":
+        return risk.astype(np.float32)
+    recent = recent_incidents(incidents, as_of, params.window_days)
+    if recent.empty:
+        return risk.astype(np.float32)
+    rows, cols, inside = grid.cells(recent.geometry)
+    np.add.at(risk, (rows[inside], cols[inside]), incident_weights(recent, as_of, params)[inside])
+    sigma = params.bandwidth_km * 1000 / grid.cell_size
+    risk = gaussian_filter(risk, sigma=sigma, mode="constant", truncate=3.0)
+    return (risk * 1000 / grid.cell_area_km2).astype(np.float32)
+
+
+def risk_multiplier(risk: np.ndarray, params: ConflictParams) -> np.ndarray:
+    """Factor on travel time per cell: 1 where risk is 0, rising to 1 + penalty; inf above avoid_risk in avoid mode."""
+    if params.mode == "off":
+        return np.ones_like(risk)
+    factor = 1 + params.penalty * -np.expm1(-risk / params.risk_scale)
+    if params.mode == "avoid":
+        factor[risk > params.avoid_risk] = np.inf
+    return factor

@@ -95,18 +95,17 @@ def as_of(facilities: gpd.GeoDataFrame, events: pd.DataFrame, date: str | pd.Tim
     """
     date = pd.Timestamp(date)
     past = events[events["as_of"] <= date]
-    status = past[past["status"] != ""].groupby("facility_id").last()
+    ids = pd.Index(facilities["id"])
+    status = past[past["status"] != ""].groupby("facility_id").last().reindex(ids)
     sitting = past[past["sitting_name"] != ""].groupby("facility_id").last()
+    sitting = sitting[sitting["sitting_name"] != AT_SEAT].reindex(ids)  # back at the seat: no sitting place
     out = facilities.copy()
-    ids = out["id"]
-    out["status"] = ids.map(status["status"]).fillna("unknown")
-    out["status_as_of"] = ids.map(status["as_of"])
-    out["status_source"] = ids.map(status["source"]).fillna(f"no status event on or before {date:%Y-%m-%d}")
-    back = sitting["sitting_name"] == AT_SEAT
-    sitting = sitting[~back]
-    out["sitting_name"] = ids.map(sitting["sitting_name"]).fillna("")
-    out["sitting_lon"] = ids.map(sitting["sitting_lon"])
-    out["sitting_lat"] = ids.map(sitting["sitting_lat"])
-    out["sitting_since"] = ids.map(sitting["as_of"])
-    out["sitting_source"] = ids.map(sitting["source"]).fillna("")
+    out["status"] = status["status"].fillna("unknown").to_numpy()
+    out["status_as_of"] = status["as_of"].to_numpy()
+    out["status_source"] = status["source"].fillna(f"no status event on or before {date:%Y-%m-%d}").to_numpy()
+    out["sitting_name"] = sitting["sitting_name"].fillna("").to_numpy()
+    out["sitting_lon"] = sitting["sitting_lon"].to_numpy(dtype=float)
+    out["sitting_lat"] = sitting["sitting_lat"].to_numpy(dtype=float)
+    out["sitting_since"] = sitting["as_of"].to_numpy()
+    out["sitting_source"] = sitting["source"].fillna("").to_numpy()
     return out

@@ -83,7 +83,7 @@ def test_barrier_is_routed_around_at_the_crossing(tmp_path):
 
 
 def test_as_of_dates_switch_a_court_on_and_off(tmp_path):
-    history = "north,2015-01-01,operational,,,,test,reopened\n"
+    history = "".join(f"{c},2010-01-01,operational,,,,test,\n" for c in ("west", "east", "north"))
     eng = engine(tmp_path, history=history)
     before, after = eng.access(replace(CALM, as_of="2019-06-01")), eng.access(replace(CALM, as_of="2023-11-17"))
     north = cell_of(before.grid, 1.0, 11.8)

@@ -1,0 +1,125 @@
+"""The travel-time kernel on surfaces whose answers are known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.graph import MCP_Geometric
+
+from geo_justice.traveltime import least_cost_path, travel_time
+
+
+def distance_from(shape: tuple[int, int], row: int, col: int) -> np.ndarray:
+    rows, cols = np.indices(shape)
+    return np.hypot(rows - row, cols - col)
+
+
+def test_eight_neighbours_reproduce_mcp_geometric():
+    rng = np.random.default_rng(11)
+    friction = rng.uniform(0.2, 3.0, size=(80, 90))
+    friction[rng.random(friction.shape) < 0.05] = np.inf
+    friction[40:42, 10:60] = np.nan
+    starts = [(3, 4), (70, 80), (40, 5)]
+    expected, _ = MCP_Geometric(np.nan_to_num(friction, nan=np.inf), fully_connected=True, sampling=(250.0, 250.0)).find_costs(starts)
+    got = travel_time(friction, 250.0, np.array(starts), neighbours=8).minutes
+    both = np.isfinite(expected) & np.isfinite(got)
+    assert both.sum() > 0.9 * friction.size
+    np.testing.assert_allclose(got[both], expected[both], rtol=1e-6)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected) | (got == 0))
+
+
+def test_sixteen_neighbours_within_three_percent_of_straight_line():
+    shape, centre = (101, 101), 50
+    exact = distance_from(shape, centre, centre) * 2.0  # 2 minutes per metre, 1 m cells
+    far = exact > 20.0  # more than 10 cells from the source
+    error16 = np.abs(travel_time(np.full(shape, 2.0), 1.0, [[centre, centre]]).minutes / exact - 1)[far]
+    error8 = np.abs(travel_time(np.full(shape, 2.0), 1.0, [[centre, centre]], neighbours=8).minutes / exact - 1)[far]
+    assert error16.max() < 0.03
+    assert error8.max() > 0.03  # the 8-neighbour stencil alone would fail the bound
+
+
+def test_two_sources_split_at_the_bisector():
+    result = travel_time(np.ones((5, 41)), 1.0, [[2, 0], [2, 40]], labels=np.array([7, 9]))
+    assert (result.label[:, :20] == 7).all() and (result.label[:, 21:] == 9).all()
+    assert result.minutes[2, 20] == pytest.approx(20.0)
+
+
+def test_wall_with_one_gap_forces_the_detour():
+    friction = np.ones((41, 41))
+    friction[:, 20] = np.inf
+    friction[35, 20] = 1.0  # the gap
+    result = travel_time(friction, 1.0, [[20, 10]])
+    detour = np.hypot(15, 10) + np.hypot(15, 10)  # source -> gap -> mirror point
+    assert result.minutes[20, 30] == pytest.approx(detour, rel=0.03)
+    assert result.minutes[20, 30] > 1.3 * 20
+
+
+def test_knight_moves_do_not_jump_a_diagonal_wall():
+    friction = np.ones((30, 30))
+    for i in range(30):
+        friction[i, 29 - i] = np.inf  # a one-cell-thick anti-diagonal
+    assert np.isinf(travel_time(friction, 1.0, [[0, 0]]).minutes[29, 29])
+
+
+def test_fast_corridor():
+    friction = np.full((21, 201), 10.0)
+    friction[10, :] = 1.0  # a road ten times faster
+    result = travel_time(friction, 1.0, [[10, 0]])
+    assert result.minutes[10, 200] == pytest.approx(200.0)
+    assert result.minutes[0, 200] < 0.2 * 10.0 * np.hypot(10, 200)
+
+
+def test_adding_sources_incrementally_equals_recomputing():
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        friction = rng.uniform(0.5, 4.0, size=(60, 70))
+        friction[rng.random(friction.shape) < 0.1] = np.inf
+        old = rng.integers(0, (60, 70), size=(4, 2))
+        new = rng.integers(0, (60, 70), size=(2, 2))
+        base = travel_time(friction, 100.0, old)
+        updated = travel_time(friction, 100.0, new, labels=np.array([4, 5]), initial=base)
+        full = travel_time(friction, 100.0, np.vstack([old, new]))
+        np.testing.assert_array_equal(updated.minutes, full.minutes)
+        tie_free = updated.minutes != base.minutes
+        np.testing.assert_array_equal(updated.label[tie_free], full.label[tie_free])
+        assert (base.minutes == travel_time(friction, 100.0, old).minutes).all()  # the initial result is not mutated
+
+
+def test_max_minutes_bounds_the_search():
+    friction = np.random.default_rng(2).uniform(1, 2, size=(50, 50))
+    full = travel_time(friction, 1.0, [[25, 25]])
+    bounded = travel_time(friction, 1.0, [[25, 25]], max_minutes=15.0)
+    within = full.minutes <= 15.0
+    np.testing.assert_array_equal(bounded.minutes[within], full.minutes[within])
+    assert np.isinf(bounded.minutes[~within]).all() and (bounded.label[~within] == -1).all()
+
+
+def test_least_cost_path_sums_to_the_travel_time():
+    rng = np.random.default_rng(9)
+    friction = rng.uniform(0.5, 2.0, size=(40, 40))
+    result = travel_time(friction, 10.0, [[0, 0], [39, 5]], predecessors=True)
+    path = least_cost_path(result, (20, 33))
+    assert tuple(path[0]) in {(0, 0), (39, 5)} and tuple(path[-1]) == (20, 33)
+    total = 0.0
+    for (r0, c0), (r1, c1) in zip(path[:-1], path[1:]):
+        dr, dc = r1 - r0, c1 - c0
+        assert max(abs(dr), abs(dc)) <= 2 and abs(dr) + abs(dc) <= 3
+        step = 10.0 * np.hypot(dr, dc)
+        if abs(dr) + abs(dc) == 3:
+            m1 = (r0 + (np.sign(dr) if abs(dr) == 2 else 0), c0 + (np.sign(dc) if abs(dc) == 2 else 0))
+            m2 = (r0 + np.sign(dr), c0 + np.sign(dc))
+            total += step * (friction[r0, c0] + friction[m1] + friction[m2] + friction[r1, c1]) / 4
+        else:
+            total += step * (friction[r0, c0] + friction[r1, c1]) / 2
+    assert total == pytest.approx(result.minutes[20, 33], rel=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: travel_time(np.ones(5), 1.0, [[0, 0]]), "2-D"),
+    (lambda: travel_time(np.ones((5, 5)), 0.0, [[0, 0]]), "cell_size"),
+    (lambda: travel_time(np.ones((5, 5)), 1.0, [[5, 0]]), "outside the grid"),
+    (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], neighbours=4), "neighbours"),
+    (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], labels=np.array([1, 2])), "one entry per source"),
+])
+def test_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

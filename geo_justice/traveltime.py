@@ -1,6 +1,6 @@
 """Least-cost travel time from every cell to the nearest source, with the source's label, in one pass.
 
-A multi-source Dijkstra over the grid (numba-compiled, indexed binary heap). Move costs:
+A multi-source Dijkstra over the grid, compiled with numba. Move costs:
 
 - a king move (8-neighbour) from a to b costs distance x (f[a] + f[b]) / 2, as scikit-image's
   MCP_Geometric does;
@@ -9,9 +9,12 @@ A multi-source Dijkstra over the grid (numba-compiled, indexed binary heap). Mov
 - in 16-neighbour mode a diagonal move may not squeeze between two impassable corner cells either
   (MCP_Geometric allows it, so the 8-neighbour mode does too).
 
-On a uniform surface the 16-neighbour stencil's worst relative error is 2.7 % (at the bisector
-between a king and a knight direction, 1/cos(13.28°) - 1 with the path split between them), the
-8-neighbour stencil's 8.2 %.
+On a uniform surface the 16-neighbour stencil's worst relative error is 2.7 % (a direction halfway
+between a king and a knight move), the 8-neighbour stencil's 8.2 %.
+
+The queue is a bucket queue whose buckets are as wide as the cheapest possible move (cell size x the
+least friction): no cell can improve another cell of its own bucket, so taking a bucket's cells in any
+order is exact. When the friction spans too many orders of magnitude for buckets, a 4-ary heap is used.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from numba import njit
 
 KING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1))
-SETTLED = -2
+PAD = 2  # impassable border, as wide as the longest move: the search needs no bounds checks
+MAX_BUCKETS = 50_000_000
 ABSENT = -1
 
 
@@ -35,8 +39,9 @@ class TravelTime:
     predecessor: np.ndarray | None = None
 
 
-def _stencil(neighbours: int, cell_size: float) -> tuple[np.ndarray, ...]:
-    """Per move: offsets, the two cells it passes (m1, m2), its kind and its cost weight.
+def _stencil(neighbours: int, cell_size: float, ncols: int) -> tuple[np.ndarray, ...]:
+    """Per move on the padded grid's flat index: offsets to the target and to the two cells it passes
+    (m1, m2), its kind and its cost weight.
 
     kind 0: orthogonal; 1: diagonal, whose corner cells m1, m2 must not both be impassable (16 only);
     2: knight, crossing m1 (one step along its long axis) and m2 (one diagonal step).
@@ -44,6 +49,7 @@ def _stencil(neighbours: int, cell_size: float) -> tuple[np.ndarray, ...]:
     moves = KING + (KNIGHT if neighbours == 16 else ())
     dr = np.array([m[0] for m in moves], dtype=np.int64)
     dc = np.array([m[1] for m in moves], dtype=np.int64)
+    width = ncols + 2 * PAD
     steps = np.abs(dr) + np.abs(dc)
     knight = steps == 3
     kind = np.where(knight, 2, np.where((steps == 2) & (neighbours == 16), 1, 0)).astype(np.int64)
@@ -52,14 +58,116 @@ def _stencil(neighbours: int, cell_size: float) -> tuple[np.ndarray, ...]:
     m2r = np.where(knight, np.sign(dr), 0)
     m2c = np.where(knight, np.sign(dc), dc)
     weight = cell_size * np.hypot(dr, dc) / np.where(knight, 4.0, 2.0)
-    return dr, dc, m1r, m1c, m2r, m2c, kind, weight
+    return dr * width + dc, m1r * width + m1c, m2r * width + m2c, kind, weight
+
+
+@njit(cache=True, nogil=True)
+def _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys):
+    """Relax every move out of settled cell u; the cells it improves go to out_*; returns how many."""
+    fu = f[u]
+    if not fu < np.inf:
+        return 0  # a source on an impassable cell reaches nothing
+    lu = lab[u]
+    count = 0
+    for k in range(offset.shape[0]):
+        v = u + offset[k]
+        fv = f[v]
+        if not fv < np.inf:
+            continue
+        if kind[k] == 2:
+            fa = f[u + off1[k]]
+            fb = f[u + off2[k]]
+            if not (fa < np.inf and fb < np.inf):
+                continue
+            tv = tu + weight[k] * (fu + fa + fb + fv)
+        else:
+            if kind[k] == 1 and not (f[u + off1[k]] < np.inf or f[u + off2[k]] < np.inf):
+                continue
+            tv = tu + weight[k] * (fu + fv)
+        if tv < t[v]:  # never true for a settled cell: costs are not negative
+            t[v] = tv
+            lab[v] = lu
+            if use_pred:
+                prd[v] = u
+            out_cells[count] = v
+            out_keys[count] = tv
+            count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _seed(t, lab, prd, use_pred, src, src_label):
+    """Set the sources to 0 minutes with their labels; returns the cells to start from (first source wins a cell)."""
+    seeded = np.empty(src.shape[0], dtype=np.int64)
+    count = 0
+    for s in range(src.shape[0]):
+        u = src[s]
+        if t[u] == 0.0 and lab[u] >= 0:
+            continue
+        t[u] = 0.0
+        lab[u] = src_label[s]
+        if use_pred:
+            prd[u] = -1
+        seeded[count] = u
+        count += 1
+    return seeded[:count]
+
+
+@njit(cache=True, nogil=True)
+def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width):
+    """Bucket-queue Dijkstra; buckets are linked lists of entries in one pool whose freed entries are reused."""
+    heads = np.full(1024, -1, dtype=np.int64)
+    cap = 4096
+    pool_cell = np.empty(cap, dtype=np.int64)
+    pool_key = np.empty(cap, dtype=np.float64)
+    pool_next = np.empty(cap, dtype=np.int64)
+    used, free, pending = 0, -1, 0
+    out_cells = np.empty(offset.shape[0] + start.shape[0], dtype=np.int64)
+    out_keys = np.zeros(out_cells.shape[0], dtype=np.float64)
+    n = start.shape[0]
+    out_cells[:n] = start
+    b = 0
+    while True:
+        for i in range(n):  # push the cells just improved
+            target = int(out_keys[i] / width)
+            if target >= heads.shape[0]:
+                grown = np.full(max(2 * heads.shape[0], target + 1), -1, dtype=np.int64)
+                grown[: heads.shape[0]] = heads
+                heads = grown
+            if free >= 0:
+                e = free
+                free = pool_next[e]
+            else:
+                if used == cap:
+                    cap *= 2
+                    pool_cell = np.concatenate((pool_cell, np.empty(cap - used, dtype=np.int64)))
+                    pool_key = np.concatenate((pool_key, np.empty(cap - used, dtype=np.float64)))
+                    pool_next = np.concatenate((pool_next, np.empty(cap - used, dtype=np.int64)))
+                e = used
+                used += 1
+            pool_cell[e], pool_key[e], pool_next[e] = out_cells[i], out_keys[i], heads[target]
+            heads[target] = e
+            pending += 1
+        n = 0
+        while pending > 0 and heads[b] < 0:
+            b += 1
+        if pending == 0 or b * width > max_minutes:
+            return
+        e = heads[b]
+        heads[b] = pool_next[e]
+        pool_next[e] = free
+        free = e
+        pending -= 1
+        u, tu = pool_cell[e], pool_key[e]
+        if tu == t[u]:  # else stale: the cell was reached faster since
+            n = _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys)
 
 
 @njit(cache=True, nogil=True)
 def _sift_up(keys, cells, pos, i):
     key, cell = keys[i], cells[i]
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if keys[parent] <= key:
             break
         keys[i], cells[i] = keys[parent], cells[parent]
@@ -71,17 +179,20 @@ def _sift_up(keys, cells, pos, i):
 
 @njit(cache=True, nogil=True)
 def _pop(keys, cells, pos, size):
+    """Remove the root of the 4-ary heap; returns it and the new size."""
     top = cells[0]
     size -= 1
     if size > 0:
         key, cell = keys[size], cells[size]
         i = 0
         while True:
-            child = 2 * i + 1
-            if child >= size:
+            first = 4 * i + 1
+            if first >= size:
                 break
-            if child + 1 < size and keys[child + 1] < keys[child]:
-                child += 1
+            child = first
+            for j in range(first + 1, min(first + 4, size)):
+                if keys[j] < keys[child]:
+                    child = j
             if keys[child] >= key:
                 break
             keys[i], cells[i] = keys[child], cells[child]
@@ -89,96 +200,37 @@ def _pop(keys, cells, pos, size):
             i = child
         keys[i], cells[i] = key, cell
         pos[cell] = i
-    pos[top] = SETTLED
+    pos[top] = ABSENT
     return top, size
 
 
 @njit(cache=True, nogil=True)
-def _search(friction, minutes, label, pred, use_pred, src, src_label, dr, dc, m1r, m1c, m2r, m2c, kind, weight,
-            max_minutes):
-    nrows, ncols = friction.shape
-    n = nrows * ncols
-    f = friction.ravel()
-    t = minutes.ravel()
-    lab = label.ravel()
-    prd = pred.ravel()
-    pos = np.full(n, ABSENT, dtype=np.int32)
-    capacity = max(1024, src.shape[0] * 4)
-    keys = np.empty(capacity, dtype=np.float64)
-    cells = np.empty(capacity, dtype=np.int64)
+def _search_heap(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes):
+    """Dijkstra with an indexed 4-ary heap (decrease-key through `pos`)."""
+    pos = np.full(f.shape[0], ABSENT, dtype=np.int32)
+    keys = np.empty(max(1024, 4 * start.shape[0]), dtype=np.float64)
+    cells = np.empty(keys.shape[0], dtype=np.int64)
+    out_cells = np.empty(offset.shape[0] + start.shape[0], dtype=np.int64)
+    out_keys = np.zeros(out_cells.shape[0], dtype=np.float64)
+    n = start.shape[0]
+    out_cells[:n] = start
     size = 0
-    for s in range(src.shape[0]):
-        u = src[s, 0] * ncols + src[s, 1]
-        if t[u] <= 0.0 and pos[u] != ABSENT:
-            continue  # an earlier source on the same cell keeps it
-        t[u] = 0.0
-        lab[u] = src_label[s]
-        if use_pred:
-            prd[u] = -1
-        if pos[u] == ABSENT:
-            keys[size], cells[size] = 0.0, u
-            pos[u] = size
-            size += 1
-            _sift_up(keys, cells, pos, size - 1)
-    moves = dr.shape[0]
-    while size > 0:
+    while True:
+        for j in range(n):
+            v = out_cells[j]
+            i = pos[v]
+            if i < 0:
+                if size == keys.shape[0]:
+                    keys = np.concatenate((keys, np.empty(size, dtype=np.float64)))
+                    cells = np.concatenate((cells, np.empty(size, dtype=np.int64)))
+                i = size
+                size += 1
+            keys[i], cells[i] = out_keys[j], v
+            _sift_up(keys, cells, pos, i)
+        if size == 0 or keys[0] > max_minutes:
+            return
         u, size = _pop(keys, cells, pos, size)
-        tu = t[u]
-        if tu > max_minutes:
-            t[u] = np.inf
-            lab[u] = -1
-            if use_pred:
-                prd[u] = -1
-            break
-        fu = f[u]
-        if not fu < np.inf:
-            continue  # a source on an impassable cell reaches nothing
-        r = u // ncols
-        c = u - r * ncols
-        lu = lab[u]
-        for k in range(moves):
-            rr = r + dr[k]
-            cc = c + dc[k]
-            if rr < 0 or rr >= nrows or cc < 0 or cc >= ncols:
-                continue
-            v = rr * ncols + cc
-            if pos[v] == SETTLED:
-                continue
-            fv = f[v]
-            if not fv < np.inf:
-                continue
-            if kind[k] == 2:
-                fa = f[(r + m1r[k]) * ncols + c + m1c[k]]
-                fb = f[(r + m2r[k]) * ncols + c + m2c[k]]
-                if not (fa < np.inf and fb < np.inf):
-                    continue
-                tv = tu + weight[k] * (fu + fa + fb + fv)
-            else:
-                if kind[k] == 1 and not (f[(r + m1r[k]) * ncols + c + m1c[k]] < np.inf
-                                         or f[(r + m2r[k]) * ncols + c + m2c[k]] < np.inf):
-                    continue
-                tv = tu + weight[k] * (fu + fv)
-            if tv < t[v]:
-                t[v] = tv
-                lab[v] = lu
-                if use_pred:
-                    prd[v] = u
-                i = pos[v]
-                if i == ABSENT:
-                    if size == keys.shape[0]:
-                        keys = np.concatenate((keys, np.empty(size, dtype=np.float64)))
-                        cells = np.concatenate((cells, np.empty(size, dtype=np.int64)))
-                    i = size
-                    size += 1
-                keys[i], cells[i] = tv, v
-                _sift_up(keys, cells, pos, i)
-    # cells left in the heap lie beyond max_minutes
-    for i in range(size):
-        v = cells[i]
-        t[v] = np.inf
-        lab[v] = -1
-        if use_pred:
-            prd[v] = -1
+        n = _relax(f, t, lab, prd, use_pred, u, t[u], offset, off1, off2, kind, weight, out_cells, out_keys)
 
 
 def travel_time(
@@ -194,13 +246,14 @@ def travel_time(
 ) -> TravelTime:
     """Minutes from every cell to the nearest source, with that source's label.
 
-    friction: minutes per metre per cell; inf, NaN or negative is impassable. sources: (n, 2) row, col;
-    labels: one per source (default 0..n-1); on a tie between sources the first one to reach a cell
-    keeps it. A source on an impassable cell gets 0 minutes but reaches nothing. Cells farther than
-    `max_minutes` stay inf / -1.
+    friction: minutes per metre per cell, positive; inf, NaN, zero or negative is impassable.
+    sources: (n, 2) row, col; labels: one per source (default 0..n-1); when two sources are equally
+    near a cell, which label it gets depends on the search order but is the same on every run. A source
+    on an impassable cell gets 0 minutes but reaches nothing. Cells farther than `max_minutes` are
+    inf / -1.
 
     initial: a previous result to update when sources are added: only cells the new sources reach
-    strictly faster change, so the search stays local, and the result equals a full recomputation
+    strictly faster change, so the search stays local, and the minutes equal a full recomputation
     over old and new sources. `predecessors`: also return, per cell, the flat index of the previous
     cell on its least-cost path (-1 at sources and unreached cells), for `least_cost_path`.
     """
@@ -212,39 +265,75 @@ def travel_time(
     if neighbours not in (8, 16):
         raise ValueError(f"neighbours must be 8 or 16, not {neighbours}")
     sources = np.asarray(sources, dtype=np.int64).reshape(-1, 2)
-    outside = (sources[:, 0] < 0) | (sources[:, 0] >= friction.shape[0]) | (sources[:, 1] < 0) | (sources[:, 1] >= friction.shape[1])
+    rows, cols = friction.shape
+    outside = (sources[:, 0] < 0) | (sources[:, 0] >= rows) | (sources[:, 1] < 0) | (sources[:, 1] >= cols)
     if outside.any():
         raise ValueError(f"sources outside the grid {friction.shape}: {sources[outside].tolist()}")
     labels = np.arange(len(sources), dtype=np.int32) if labels is None else np.asarray(labels, dtype=np.int32)
     if labels.shape != (len(sources),):
         raise ValueError(f"labels must have one entry per source ({len(sources)}), not {labels.shape}")
-    clean = np.where(friction >= 0, friction, np.inf).astype(np.float64, copy=False)  # NaN and negatives fail ">= 0"
+    if initial is not None and initial.minutes.shape != friction.shape:
+        raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {friction.shape}")
+    if initial is not None and predecessors and initial.predecessor is None:
+        raise ValueError("predecessors asked for, but the initial result has none")
+
+    clean = _padded(np.where(friction > 0, friction, np.inf), np.inf, np.float64)  # NaN fails "> 0" too
     if initial is None:
-        minutes = np.full(friction.shape, np.inf)
-        label = np.full(friction.shape, -1, dtype=np.int32)
-        pred = np.full(friction.shape if predecessors else (1, 1), -1, dtype=np.int64)
+        minutes = np.full(clean.shape, np.inf)
+        label = np.full(clean.shape, -1, dtype=np.int32)
+        pred = np.full(clean.shape if predecessors else (1, 1), -1, dtype=np.int64)
     else:
-        if initial.minutes.shape != friction.shape:
-            raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {friction.shape}")
-        if predecessors and initial.predecessor is None:
-            raise ValueError("predecessors asked for, but the initial result has none")
-        minutes, label = initial.minutes.copy(), initial.label.copy()
-        pred = initial.predecessor.copy() if predecessors else np.full((1, 1), -1, dtype=np.int64)
-    _search(clean, minutes, label, pred, predecessors, sources, labels, *_stencil(neighbours, cell_size),
-            float(max_minutes))
-    return TravelTime(minutes, label, pred if predecessors else None)
+        minutes, label = _padded(initial.minutes, np.inf, np.float64), _padded(initial.label, -1, np.int32)
+        pred = _padded(_to_padded(initial.predecessor, cols), -1, np.int64) if predecessors else np.full((1, 1), -1, dtype=np.int64)
+    width = cols + 2 * PAD
+    flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
+    state = (clean.ravel(), minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
+    start = _seed(*state[1:], flat, labels)
+    stencil = _stencil(neighbours, cell_size, cols)
+    passable = clean[np.isfinite(clean)]
+    if passable.size:
+        bucket = cell_size * passable.min()  # the cheapest move: one orthogonal step between the fastest cells
+        longest = np.inf if np.isinf(max_minutes) else max_minutes
+        if np.isinf(longest):
+            longest = passable.max() * cell_size * 2.5 * (rows + cols)  # bound on the slowest shortest path
+        if longest / bucket <= MAX_BUCKETS:
+            _search_buckets(*state, start, *stencil, float(max_minutes), bucket)
+        else:
+            _search_heap(*state, start, *stencil, float(max_minutes))
+    inner = (slice(PAD, PAD + rows), slice(PAD, PAD + cols))
+    minutes, label = minutes[inner].copy(), label[inner].copy()
+    beyond = minutes > max_minutes
+    minutes[beyond], label[beyond] = np.inf, -1
+    if not predecessors:
+        return TravelTime(minutes, label)
+    pred = _from_padded(pred[inner], cols)
+    pred[beyond] = -1
+    return TravelTime(minutes, label, pred)
+
+
+def _padded(values: np.ndarray, fill: float, dtype) -> np.ndarray:
+    return np.pad(np.asarray(values, dtype=dtype), PAD, constant_values=fill)
+
+
+def _to_padded(flat: np.ndarray, cols: int) -> np.ndarray:
+    r, c = np.divmod(flat, cols)
+    return np.where(flat >= 0, (r + PAD) * (cols + 2 * PAD) + c + PAD, -1)
+
+
+def _from_padded(flat: np.ndarray, cols: int) -> np.ndarray:
+    r, c = np.divmod(flat, cols + 2 * PAD)
+    return np.where(flat >= 0, (r - PAD) * cols + c - PAD, -1)
 
 
 def least_cost_path(result: TravelTime, cell: tuple[int, int]) -> np.ndarray:
     """(k, 2) rows and columns from the source to `cell`, following the predecessors."""
     if result.predecessor is None:
         raise ValueError("the result has no predecessors: compute it with predecessors=True")
-    rows, cols = result.minutes.shape
+    cols = result.minutes.shape[1]
     if not np.isfinite(result.minutes[cell]):
         raise ValueError(f"cell {cell} is not reachable from any source")
     flat = result.predecessor.ravel()
     path = [cell[0] * cols + cell[1]]
     while flat[path[-1]] >= 0:
         path.append(int(flat[path[-1]]))
-    path = np.array(path[::-1], dtype=np.int64)
-    return np.column_stack(np.divmod(path, cols))
+    return np.column_stack(np.divmod(np.array(path[::-1], dtype=np.int64), cols))

@@ -123,3 +123,17 @@ def test_least_cost_path_sums_to_the_travel_time():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_heap_fallback_equals_bucket_queue(monkeypatch):
+    import geo_justice.traveltime as kernel
+    rng = np.random.default_rng(4)
+    friction = rng.uniform(0.01, 5.0, size=(70, 60))
+    friction[rng.random(friction.shape) < 0.1] = np.nan
+    sources = rng.integers(0, (70, 60), size=(6, 2))
+    buckets = travel_time(friction, 30.0, sources)
+    monkeypatch.setattr(kernel, "MAX_BUCKETS", 0)  # as for a surface spanning too many orders of magnitude
+    heap = travel_time(friction, 30.0, sources)
+    np.testing.assert_array_equal(heap.minutes, buckets.minutes)
+    bounded = travel_time(friction, 30.0, sources, max_minutes=100.0)
+    np.testing.assert_array_equal(bounded.minutes, np.where(buckets.minutes <= 100.0, buckets.minutes, np.inf))

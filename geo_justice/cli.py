@@ -81,10 +81,10 @@ def list_layers(data_dir: Path | None) -> None:
     """Load a whole dataset and summarise its layers and versions."""
     dataset = run_checked(lambda: load_dataset(data_dir))
     click.echo(f"{dataset.name} (version {dataset.version})")
+    sizes = {"status_history": f"{len(dataset.events)} events", "population": "raster"}
     for name, version in sorted(dataset.versions.items()):
-        frame = getattr(dataset, name, None)
-        count = f"{len(frame)} rows" if frame is not None and hasattr(frame, "__len__") else "raster"
-        click.echo(f"  {name:<15} {count:<12} {version}")
+        size = sizes.get(name) or f"{len(getattr(dataset, name))} rows"
+        click.echo(f"  {name:<15} {size:<12} {version}")
 
 
 def access_options(command):
@@ -139,7 +139,7 @@ def run_checked(action):
 
 def with_progress(action):
     """Run `action(progress)` with a bar over the engine's stages."""
-    with tqdm(desc="computing", unit=" step", leave=False, file=sys.stderr) as bar:
+    with tqdm(desc="computing", unit=" step", leave=False, file=sys.stderr, disable=None) as bar:
         def progress(stage: str) -> None:
             bar.set_postfix_str(stage)
             bar.update()

@@ -69,15 +69,23 @@ class Access:
     params: AccessParams
     dataset_version: str
     grid: Grid
-    facilities: gpd.GeoDataFrame  # row i is label i
+    facilities: gpd.GeoDataFrame  # with `site`: facilities in one cell share a site and its catchment
     minutes: np.ndarray            # float64, inf where no facility can be reached
-    label: np.ndarray              # int32, -1 where no facility can be reached
+    label: np.ndarray              # int32 site of the nearest facility, -1 where none can be reached
     population: np.ndarray         # float64 persons per cell
     risk: np.ndarray               # float32 weighted incidents per 1,000 km²
 
     @property
     def nbytes(self) -> int:
         return self.minutes.nbytes + self.label.nbytes + self.risk.nbytes
+
+    @property
+    def sites(self) -> int:
+        return int(self.facilities["site"].max()) + 1 if len(self.facilities) else 0
+
+    def site_names(self) -> list[str]:
+        """Per site, the names of the facilities it holds, joined with ' / '."""
+        return self.facilities.groupby("site")["name"].agg(" / ".join).reindex(range(self.sites)).tolist()
 
 
 @dataclass(frozen=True)
@@ -179,10 +187,13 @@ class Engine:
                                              tiers=params.tiers)
             step("travel time")
             if facilities.empty:
+                facilities = facilities.assign(site=np.zeros(0, dtype=np.int64))
                 result = TravelTime(np.full(grid.shape, np.inf), np.full(grid.shape, -1, dtype=np.int32), None)
             else:
-                sources = self.sources(grid, facilities, self.base_friction(grid, params.friction))
-                result = travel_time(friction.minutes_per_metre, grid.cell_size, sources, neighbours=params.neighbours)
+                cells = self.sources(grid, facilities, self.base_friction(grid, params.friction))
+                sites, site = np.unique(cells, axis=0, return_inverse=True)
+                facilities = facilities.assign(site=site.ravel())
+                result = travel_time(friction.minutes_per_metre, grid.cell_size, sites, neighbours=params.neighbours)
             return Access(params, self.dataset.version, grid, facilities, result.minutes, result.label, population,
                           friction.risk)
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)

@@ -31,8 +31,8 @@ def weighted_quantiles(groups: np.ndarray, values: np.ndarray, weights: np.ndarr
 
 
 def catchment_statistics(access: Access, thresholds: Sequence[float]) -> pd.DataFrame:
-    """Per facility: population, area, population-weighted mean / median / p90 minutes, share within each T."""
-    n = len(access.facilities)
+    """Per site: population, area, population-weighted mean / median / p90 minutes, share within each T."""
+    n = access.sites
     reached = access.label >= 0
     label, minutes, people = access.label[reached], access.minutes[reached], access.population[reached]
     population = np.bincount(label, people, minlength=n)
@@ -50,12 +50,19 @@ def catchment_statistics(access: Access, thresholds: Sequence[float]) -> pd.Data
 
 
 def catchments(access: Access, thresholds: Sequence[float]) -> gpd.GeoDataFrame:
-    """One polygon per counting facility, with its identity and catchment statistics (WGS 84)."""
-    shapes = polygons(access.grid, access.label, access.label >= 0)
-    facilities = access.facilities[["id", "name", "tier", "region", "status", "counted_at"]].reset_index(drop=True)
-    stats = pd.concat([facilities, catchment_statistics(access, thresholds)], axis=1)
-    merged = shapes.merge(stats, left_on="value", right_index=True).drop(columns="value")
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").reset_index(drop=True)
+    """One polygon per counting facility, with its identity and catchment statistics (WGS 84).
+
+    Facilities in the same cell (several courts of one town) share one catchment: each gets its
+    polygon and figures, and `shared_with` names the others.
+    """
+    shapes = polygons(access.grid, access.label, access.label >= 0).rename(columns={"value": "site"})
+    stats = catchment_statistics(access, thresholds).rename_axis("site").reset_index()
+    names = access.site_names()
+    facilities = access.facilities[["id", "name", "tier", "region", "status", "counted_at", "site"]].copy()
+    facilities["shared_with"] = [" / ".join(n for n in names[s].split(" / ") if n != name)
+                                 for name, s in zip(facilities["name"], facilities["site"])]
+    merged = facilities.merge(stats, on="site").merge(shapes, on="site", how="left").drop(columns="site")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
 
 
 def isochrones(access: Access, thresholds: Sequence[float]) -> gpd.GeoDataFrame:

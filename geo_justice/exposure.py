@@ -38,6 +38,7 @@ def justice_chain_gap(courts: Access, prisons: Access, threshold: float) -> pd.D
     label = prisons.label[rows, cols]
     out = courts.facilities[["id", "name", "tier", "region"]].reset_index(drop=True).copy()
     out["prison_minutes"] = minutes
-    out["nearest_prison"] = [prisons.facilities["name"].iat[i] if i >= 0 else "" for i in label]
+    names = prisons.site_names()
+    out["nearest_prison"] = [names[i] if i >= 0 else "" for i in label]
     gap = out[out["prison_minutes"] > threshold]
     return gap.sort_values("prison_minutes", ascending=False).reset_index(drop=True)

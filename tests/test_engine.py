@@ -44,7 +44,8 @@ def test_catchment_border_lies_on_the_bisector(tmp_path):
     to_west = np.hypot(xs - seats.iloc[0].x, ys - seats.iloc[0].y)
     to_east = np.hypot(xs - seats.iloc[1].x, ys - seats.iloc[1].y)
     clear = np.abs(to_west - to_east) > 2000  # away from the border by more than two cells
-    expected = np.where(to_west < to_east, 0, 1)
+    west, east = access.facilities["site"]
+    expected = np.where(to_west < to_east, west, east)
     assert (access.label.ravel()[clear] == expected[clear]).all()
 
 

@@ -3,7 +3,7 @@
     python bench/traveltime.py              # full-Mali 1 km grid of the embedded dataset
     python bench/traveltime.py --also 250   # and the 250 m grid (peak memory of the whole pipeline)
 
-Each case runs in its own process so that its peak memory (max RSS) is its own; times are the best of
+Each case runs in its own spawned process so that its peak memory (max RSS) is its own; times are the best of
 --repeat runs after a warm-up (numba compiles on the first call; that time is printed apart).
 """
 from __future__ import annotations
@@ -75,8 +75,9 @@ def run_mcp(path: Path, repeat: int, out: mp.Queue) -> None:
 
 
 def in_child(target, *args) -> dict:
-    queue: mp.Queue = mp.Queue()
-    process = mp.get_context("fork").Process(target=target, args=(*args, queue))
+    context = mp.get_context("spawn")  # a fresh process: its peak memory is its own
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
     process.start()
     result = queue.get()
     process.join()

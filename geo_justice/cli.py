@@ -161,7 +161,10 @@ def export(result: AnalysisResult, output: Path | None, raster: tuple | None = N
 
 
 def echo_table(frame: pd.DataFrame) -> None:
-    click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:,.3f}" if abs(v) < 1 else f"{v:,.0f}"))
+    """Shares as percentages, other numbers as whole counts."""
+    formatters = {c: (lambda v: f"{v:.1%}") if "share" in c else (lambda v: f"{v:,.0f}")
+                  for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+    click.echo(frame.to_string(index=False, formatters=formatters))
 
 
 OUTPUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -181,6 +184,8 @@ def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...]
     click.echo(f"Coverage as of {params.as_of} ({params.kind}s, conflict {params.conflict.mode}, "
                f"{params.resolution_m:g} m cells, regions from {result.manifest['parameters']['regions_from']}):")
     echo_table(table[columns])
+    click.echo("\nPeople who lost access through closure or relocation (nominal - actual), by threshold (minutes):")
+    echo_table(table[["region"] + [c for c in table.columns if c.startswith("lost_")]])
     access = engine.access(params)
     export(result, output, (access.grid, access.minutes, f"travel time (minutes) to the nearest {params.mode} {params.kind}"))
 

@@ -1,0 +1,1 @@
+"""web: not built yet (see the open issues)."""

@@ -1,3 +1,4 @@
 """geo-justice: the domain core (grid, friction, travel time, catchments, coverage, gaps). No web code."""
+from importlib.metadata import version
 
-__version__ = "0.1.0"
+__version__ = version("geo-justice")

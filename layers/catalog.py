@@ -51,7 +51,6 @@ class Dataset:
     events: pd.DataFrame
     population_path: Path | None = None
     incidents: gpd.GeoDataFrame | None = None
-    incident_licence: dict = field(default_factory=dict)
     roads: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
     crossings: gpd.GeoDataFrame | None = None
@@ -138,5 +137,5 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
-        incident_licence=layers.get("incidents", {}).get("licence", {}), versions=versions, **dataset,
+        versions=versions, **dataset,
     )

@@ -57,11 +57,13 @@ def catchment_areas(engine: Engine, params: AccessParams, thresholds: Sequence[f
 
 
 def access_gaps(engine: Engine, params: AccessParams, threshold: float = 120.0, min_population: float = 1000.0,
-                progress: Progress | None = None) -> AnalysisResult:
+                min_density: float = 20.0, progress: Progress | None = None) -> AnalysisResult:
     """Gap hotspots beyond `threshold`, ranked by population and named by their largest nearby town."""
     _thresholds([threshold])
-    frame = gap_hotspots(engine.access(params, progress), threshold, engine.dataset.settlements, min_population=min_population)
-    manifest = run_manifest(engine.dataset, "gaps", {"access": params, "threshold": threshold, "min_population": min_population})
+    frame = gap_hotspots(engine.access(params, progress), threshold, engine.dataset.settlements,
+                         min_population=min_population, min_density=min_density)
+    manifest = run_manifest(engine.dataset, "gaps", {"access": params, "threshold": threshold,
+                                                     "min_population": min_population, "min_density": min_density})
     return AnalysisResult({"gaps": frame}, frame.drop(columns="geometry"), manifest)
 
 

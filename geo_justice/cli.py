@@ -205,11 +205,13 @@ def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ..
 @main.command()
 @access_options
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes beyond which people are in a gap.")
-@click.option("--min-population", type=float, default=1000.0, show_default=True)
+@click.option("--min-population", type=float, default=1000.0, show_default=True, help="Smallest hotspot, persons.")
+@click.option("--min-density", type=float, default=20.0, show_default=True, help="Persons per km² for a cell to join a hotspot.")
 @OUTPUT
-def gaps(engine: Engine, params: AccessParams, threshold: float, min_population: float, output: Path | None) -> None:
-    """Access-gap hotspots: connected areas of people beyond the threshold, ranked."""
-    result = with_progress(lambda p: analysis.access_gaps(engine, params, threshold, min_population, p))
+def gaps(engine: Engine, params: AccessParams, threshold: float, min_population: float, min_density: float,
+         output: Path | None) -> None:
+    """Access-gap hotspots: connected settled areas of people beyond the threshold, ranked."""
+    result = with_progress(lambda p: analysis.access_gaps(engine, params, threshold, min_population, min_density, p))
     echo_table(result.summary[["rank", "name", "population", "unreachable", "area_km2", "mean_minutes"]].head(15))
     export(result, output)
 

@@ -9,19 +9,19 @@ from scipy.spatial import cKDTree
 from .access import Access
 from .grid import polygons
 
-#: Cells holding fewer persons than this are not part of a hotspot (modelled surfaces have long thin tails).
-MIN_CELL_PERSONS = 1.0
-
-
 def gap_hotspots(access: Access, threshold: float, settlements: gpd.GeoDataFrame | None = None, *,
-                 min_population: float = 1000.0, name_radius_km: float = 50.0) -> gpd.GeoDataFrame:
-    """Hotspots ranked by population: populated cells beyond `threshold` (or unreachable), 8-connected.
+                 min_population: float = 1000.0, min_density: float = 20.0, name_radius_km: float = 50.0) -> gpd.GeoDataFrame:
+    """Hotspots ranked by population: settled cells (at least `min_density` persons per km²) beyond
+    `threshold` minutes or unreachable, 8-connected, holding at least `min_population` people.
 
-    Each is named by the most populous settlement inside it or within `name_radius_km` of its
+    Sparser land still counts in coverage but does not join hotspots: with a continuous population
+    surface it would merge every gap of a country into one.
+
+    Each is named by the most populous settlement inside it, or if none, within `name_radius_km` of its
     population-weighted centre (`name` empty when there is none), with its population, area and
     mean travel time of its reachable people (`unreachable` counts those no facility can reach).
     """
-    beyond = (access.minutes > threshold) & (access.population >= MIN_CELL_PERSONS)
+    beyond = (access.minutes > threshold) & (access.population >= min_density * access.grid.cell_area_km2)
     labels, count = ndimage.label(beyond, structure=np.ones((3, 3)))
     if count == 0:
         return _empty()
@@ -74,7 +74,7 @@ def _names(access: Access, labels: np.ndarray, settlements: gpd.GeoDataFrame | N
     near = cKDTree(np.column_stack([px, py])).query_ball_point(np.column_stack([centre_x, centre_y]), radius_km * 1000)
     names = []
     for i in range(n):
-        candidates = sorted(set(np.flatnonzero(holder == i + 1)) | set(near[i]))
+        candidates = list(np.flatnonzero(holder == i + 1)) or sorted(near[i])  # towns inside it come first
         names.append(places["name"].iat[max(candidates, key=lambda j: size[j])] if candidates else "")
     return names
 

@@ -68,7 +68,7 @@ def test_catchments_and_gaps_csv(toy, tmp_path):
     table = pd.read_csv(tmp_path / "catchments.csv")
     assert table["name"].tolist() == ["West TGI", "East TI"]
     assert (table["population"] > 0).all() and (table["median_minutes"] <= table["p90_minutes"]).all()
-    gaps = run("gaps", "--data", toy, *CALM, "--threshold", "240", "-o", tmp_path / "gaps.geojson")
+    gaps = run("gaps", "--data", toy, *CALM, "--threshold", "240", "--min-density", "5", "-o", tmp_path / "gaps.geojson")
     assert gaps.exit_code == 0, gaps.output
     assert gpd.read_file(tmp_path / "gaps.geojson")["rank"].iloc[0] == 1
 

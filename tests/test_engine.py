@@ -153,7 +153,8 @@ def test_gap_hotspot_population_and_name(tmp_path):
     (folder / "dataset.json").write_text(manifest.replace('"layers": {', '"layers": {"settlements": {"path": "settlements.csv"}, '))
     eng = Engine(load_dataset(folder))
     access = eng.access(CALM)
-    hotspots = gap_hotspots(access, 600, eng.dataset.settlements)
+    hotspots = gap_hotspots(access, 600, eng.dataset.settlements, min_density=5)  # the toy has 10 per km²
+    assert gap_hotspots(access, 600, eng.dataset.settlements, min_density=20).empty
     beyond = access.population[access.minutes > 600].sum()
     assert hotspots["population"].sum() == pytest.approx(beyond, rel=1e-9)
     assert hotspots["rank"].iloc[0] == 1 and hotspots["name"].iloc[0] == "Farville"

@@ -1,1 +1,1 @@
-"""api: not built yet (see the open issues)."""
+"""The HTTP API: OGC API - Features for the layers, analysis endpoints. Thin: one core call per endpoint."""

@@ -62,6 +62,19 @@ class AccessParams:
             raise ValueError(f"resolution_m must be between 10 and 100000 metres, not {self.resolution_m}")
 
 
+def access_params(*, kind: str = "court", mode: str = "actual", as_of: str = DEFAULT_AS_OF, tiers: str | None = None,
+                  resolution_m: float = 1000.0, neighbours: int = 16, offroad_kmh: float = FrictionParams.offroad_kmh,
+                  conflict: str = ConflictParams.mode, conflict_window: int = ConflictParams.window_days,
+                  half_life: float = ConflictParams.half_life_days, bandwidth: float = ConflictParams.bandwidth_km,
+                  penalty: float = ConflictParams.penalty, avoid_risk: float = ConflictParams.avoid_risk) -> AccessParams:
+    """AccessParams from the flat options the CLI and the API share (`tiers` comma-separated); ValueError if bad."""
+    return AccessParams(
+        kind=kind, mode=mode, as_of=as_of, tiers=tuple(t.strip() for t in tiers.split(",")) if tiers else None,
+        resolution_m=resolution_m, neighbours=neighbours, friction=FrictionParams(offroad_kmh=offroad_kmh),
+        conflict=ConflictParams(mode=conflict, window_days=conflict_window, half_life_days=half_life,
+                                bandwidth_km=bandwidth, penalty=penalty, avoid_risk=avoid_risk))
+
+
 @dataclass(frozen=True)
 class Access:
     """The answer to one access question on one grid."""

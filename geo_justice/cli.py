@@ -17,7 +17,7 @@ from layers.catalog import load_dataset
 from layers.population import read_population_raster
 
 from . import analysis
-from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine
+from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
 from .analysis import AnalysisResult
 from .conflict import ConflictParams
 from .export import write_raster, write_tables
@@ -115,11 +115,10 @@ def access_options(command):
             dataset = load_dataset(data_dir)
             if boundaries:
                 dataset = dataset.with_boundaries(boundaries, name_field)
-            params = AccessParams(
-                kind=kind, mode=mode, as_of=as_of, tiers=tuple(t.strip() for t in tiers.split(",")) if tiers else None,
-                resolution_m=resolution, neighbours=int(neighbours), friction=FrictionParams(offroad_kmh=offroad_kmh),
-                conflict=ConflictParams(mode=conflict, window_days=conflict_window, half_life_days=half_life,
-                                        bandwidth_km=bandwidth, penalty=penalty, avoid_risk=avoid_risk))
+            params = access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution,
+                                   neighbours=int(neighbours), offroad_kmh=offroad_kmh, conflict=conflict,
+                                   conflict_window=conflict_window, half_life=half_life, bandwidth=bandwidth,
+                                   penalty=penalty, avoid_risk=avoid_risk)
             return Engine(dataset), params
         engine, params = run_checked(build)
         return command(engine=engine, params=params, **rest)
@@ -231,6 +230,23 @@ def exposure(engine: Engine, params: AccessParams, radius: float, days: int, cha
     if len(chain):
         echo_table(chain)
     export(result, output)
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: embedded).")
+@click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--name-field", default="shapeName", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host: str, port: int) -> None:
+    """Start the HTTP service (OGC API - Features and analyses); bearer tokens from $GEO_JUSTICE_TOKENS."""
+    import uvicorn
+
+    from api.app import create_app  # the entry point is the one place the core names the API
+
+    app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field))
+    click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from .errors import LayerError, Problem
 from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
+from .licences import Licence, licences_from
 from .roads import read_roads
 from .settlements import read_settlements
 
@@ -56,6 +57,7 @@ class Dataset:
     crossings: gpd.GeoDataFrame | None = None
     settlements: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
+    licences: dict[str, Licence] = field(default_factory=licences_from)
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -99,7 +101,7 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         if spec is None:
             return None
         path = root / spec["path"]
-        options = {k: v for k, v in spec.items() if k not in ("path", "licence")}
+        options = {k: v for k, v in spec.items() if k not in ("path", "licences")}
         try:
             result = reader(path, **options, **kwargs)
         except LayerError as exc:
@@ -137,5 +139,5 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
-        versions=versions, **dataset,
+        licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, **dataset,
     )

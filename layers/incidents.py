@@ -77,6 +77,8 @@ def read_incidents(
     else:
         out["source_dataset"] = "custom"
     report.raise_if_any()
+    out["fatalities"] = out["fatalities"].astype("Int64")
+    out["geo_precision"] = out["geo_precision"].astype("Int64")
     out = out[list(COLUMNS) + ["geometry"]]
     out.attrs["format"] = fmt
     out.attrs["source"] = str(path)

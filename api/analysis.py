@@ -1,0 +1,90 @@
+"""Analysis endpoints: the engine's questions with its parameters as query parameters, cached with ETags."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from geo_justice import analysis
+from geo_justice.access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, access_params
+from geo_justice.analysis import AnalysisResult
+from geo_justice.conflict import ConflictParams
+from geo_justice.friction import FrictionParams
+
+from .geojson import features, table
+from .http import GEOJSON, etag_for, respond
+
+router = APIRouter(prefix="/analysis", tags=["analysis"])
+
+
+def params(
+    as_of: str = Query(DEFAULT_AS_OF, description="Date (YYYY-MM-DD) for statuses and the conflict window"),
+    mode: str = Query("actual", description="actual: working facilities at their sitting place; nominal: all at their seat"),
+    kind: str = Query("court", description="court or prison"),
+    tiers: str | None = Query(None, description="Only these tiers, comma-separated (e.g. appeal,tgi)"),
+    resolution: float = Query(1000.0, description="Cell size in metres (10 to 100,000)"),
+    neighbours: int = Query(16, description="16 (accurate) or 8 (MCP_Geometric)"),
+    offroad_kmh: float = Query(FrictionParams.offroad_kmh, description="Speed away from roads, km/h"),
+    conflict: str = Query(ConflictParams.mode, description="off, penalty or avoid"),
+    conflict_window: int = Query(ConflictParams.window_days, description="Days of incidents before as_of"),
+    half_life: float = Query(ConflictParams.half_life_days, description="Days for an incident's weight to halve"),
+    bandwidth: float = Query(ConflictParams.bandwidth_km, description="Kernel bandwidth, km"),
+    penalty: float = Query(ConflictParams.penalty, description="Travel at most 1 + penalty times slower where risk is high"),
+    avoid_risk: float = Query(ConflictParams.avoid_risk, description="Avoid mode: impassable above this risk (weighted incidents per 1,000 km²)"),
+) -> AccessParams:
+    return access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution, neighbours=neighbours,
+                         offroad_kmh=offroad_kmh, conflict=conflict, conflict_window=conflict_window, half_life=half_life,
+                         bandwidth=bandwidth, penalty=penalty, avoid_risk=avoid_risk)
+
+
+Params = Annotated[AccessParams, Depends(params)]
+Thresholds = Annotated[list[float] | None, Query(description="Minutes (repeatable); default 30, 60, 120, 240")]
+
+
+def answer(request: Request, name: str, key: tuple, run) -> Response:
+    """The result's main layer as a FeatureCollection plus `summary`, `layers` and `manifest`; ETag by data and parameters."""
+    engine = request.app.state.engine
+
+    def body() -> dict:
+        result: AnalysisResult = run(engine)
+        (main, frame), *others = result.layers.items()
+        return {"type": "FeatureCollection", "name": main, "features": features(frame),
+                "summary": table(result.summary),
+                "layers": {n: table(f) if "geometry" not in f else {"type": "FeatureCollection", "features": features(f)}
+                           for n, f in others},
+                "manifest": result.manifest}
+
+    return respond(request, etag_for(engine.dataset.version, name, key), body, media_type=GEOJSON, max_age=3600)
+
+
+@router.get("/coverage", response_class=Response, summary="Coverage within each threshold, nominal vs actual, per region")
+def coverage(request: Request, p: Params, threshold: Thresholds = None) -> Response:
+    thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
+    return answer(request, "coverage", (p, thresholds), lambda e: analysis.coverage(e, p, thresholds))
+
+
+@router.get("/isochrones", response_class=Response, summary="Areas within each threshold of a counting facility")
+def isochrones(request: Request, p: Params, threshold: Thresholds = None) -> Response:
+    thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
+    return answer(request, "isochrones", (p, thresholds), lambda e: analysis.coverage(e, p, thresholds))
+
+
+@router.get("/catchments", response_class=Response, summary="One catchment per counting facility")
+def catchments(request: Request, p: Params, threshold: Thresholds = None) -> Response:
+    thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
+    return answer(request, "catchments", (p, thresholds), lambda e: analysis.catchment_areas(e, p, thresholds))
+
+
+@router.get("/gaps", response_class=Response, summary="Access-gap hotspots beyond a threshold")
+def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0), min_population: float = Query(1000.0, ge=0),
+         min_density: float = Query(20.0, ge=0)) -> Response:
+    key = (p, threshold, min_population, min_density)
+    return answer(request, "gaps", key, lambda e: analysis.access_gaps(e, p, threshold, min_population, min_density))
+
+
+@router.get("/exposure", response_class=Response, summary="Incidents near each facility; courts far from a working prison")
+def exposure(request: Request, p: Params, radius_km: float = Query(50.0, gt=0), days: int = Query(365, gt=0),
+             chain_threshold: float = Query(240.0, gt=0)) -> Response:
+    key = (p, radius_km, days, chain_threshold)
+    return answer(request, "exposure", key, lambda e: analysis.exposure(e, p, radius_km, days, chain_threshold))

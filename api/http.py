@@ -1,0 +1,42 @@
+"""Shared HTTP plumbing: ETags and caching headers, 304s, bearer tokens stored only as hashes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+GEOJSON = "application/geo+json"
+
+
+def etag_for(*parts: object) -> str:
+    return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
+
+
+def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",
+            public: bool = True, max_age: int = 300) -> Response:
+    """The body with its ETag and Cache-Control, or 304 (without computing it) when the client has it."""
+    headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={max_age}"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(body(), media_type=media_type, headers=headers)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_holder(request: Request) -> bool:
+    """True for a valid bearer token; False without one; 401 for a malformed header, 403 for a wrong token."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return False
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "Authorization must be 'Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    known: frozenset[str] = request.app.state.token_hashes
+    if not any(hmac.compare_digest(token_hash(token), h) for h in known):
+        raise HTTPException(403, "the bearer token is not one of this service's tokens")
+    return True

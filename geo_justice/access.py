@@ -50,6 +50,8 @@ class AccessParams:
     def __post_init__(self) -> None:
         if self.kind not in ("court", "prison"):
             raise ValueError(f"kind must be court or prison, not {self.kind!r}")
+        if self.mode not in ("actual", "nominal"):
+            raise ValueError(f"mode must be actual or nominal, not {self.mode!r}")
         try:
             object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
         except ValueError:

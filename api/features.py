@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from geo_justice.collections import FILTERS, Interval, collection_names, facilities_view, incidents_view, select
+from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collection_names, facilities_view, incidents_view, select
 
 from .geojson import features
-from .http import GEOJSON, etag_for, respond, token_holder
+from .http import GEOJSON, bearer, etag_for, respond
 
 router = APIRouter()
 CONFORMANCE = [
@@ -83,6 +83,11 @@ def collection(request: Request, collection_id: str) -> dict:
     return describe(request, collection_id)
 
 
+def item_etag(request: Request, facility_id: str) -> str:
+    """A facility's ETag: its revision in the store, so that successive writes give ordered ETags."""
+    return f'"{facility_id}.r{request.app.state.store.facility_revision(facility_id)}"'
+
+
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if text is None:
         return None
@@ -106,7 +111,7 @@ def id_field(frame) -> str:
 def view(request: Request, name: str, interval: Interval | None):
     """The collection as this client may see it, with the attributions it carries."""
     if name == "incidents":
-        return incidents_view(dataset(request), interval, raw_allowed=token_holder(request))
+        return incidents_view(dataset(request), interval, raw_allowed=bearer(request) is not None)
     if name == "boundaries":
         return dataset(request).boundaries, ["geoBoundaries / OCHA (as loaded by the operator)"]
     return facilities_view(dataset(request), name, interval), []
@@ -170,7 +175,8 @@ def item(request: Request, collection_id: str, feature_id: str) -> Response:
     if match.empty:
         raise HTTPException(404, f"no feature {feature_id!r} in {collection_id}")
     raw = request.headers.get("authorization") is not None
-    etag = etag_for(dataset(request).version, str(request.url), raw)
+    etag = (item_etag(request, feature_id) if collection_id in FACILITY_KINDS
+            else etag_for(dataset(request).version, str(request.url), raw))
 
     def body() -> dict:
         feature = features(match, key)[0]

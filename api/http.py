@@ -28,15 +28,34 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_holder(request: Request) -> bool:
-    """True for a valid bearer token; False without one; 401 for a malformed header, 403 for a wrong token."""
+def token_table(entries: list[str]) -> dict[str, str]:
+    """{hash: name} from 'name:token' (or bare 'token') entries; only hashes are kept."""
+    table = {}
+    for entry in entries:
+        name, _, token = entry.rpartition(":")
+        table[token_hash(token)] = name or f"token-{token_hash(token)[:8]}"
+    return table
+
+
+def bearer(request: Request) -> str | None:
+    """The name of the caller's valid bearer token; None without one; 401 malformed, 403 unknown token."""
     header = request.headers.get("authorization")
     if header is None:
-        return False
+        return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "Authorization must be 'Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-    known: frozenset[str] = request.app.state.token_hashes
-    if not any(hmac.compare_digest(token_hash(token), h) for h in known):
-        raise HTTPException(403, "the bearer token is not one of this service's tokens")
-    return True
+    digest = token_hash(token)
+    for known, name in request.app.state.tokens.items():
+        if hmac.compare_digest(digest, known):
+            return name
+    raise HTTPException(403, "the bearer token is not one of this service's tokens")
+
+
+def require_token(request: Request) -> str:
+    """The caller's token name; 401 when the request carries none."""
+    name = bearer(request)
+    if name is None:
+        raise HTTPException(401, "this request needs a bearer token (Authorization: Bearer <token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return name

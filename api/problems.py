@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from layers import LayerError
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 406: "Not acceptable",
-          413: "Payload too large", 500: "Internal server error"}
+          412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type", 500: "Internal server error"}
 
 
 def problem(status: int, detail: str, headers: dict | None = None) -> JSONResponse:

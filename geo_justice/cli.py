@@ -238,13 +238,15 @@ def exposure(engine: Engine, params: AccessParams, radius: float, days: int, cha
 @click.option("--name-field", default="shapeName", show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
-def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host: str, port: int) -> None:
-    """Start the HTTP service (OGC API - Features and analyses); bearer tokens from $GEO_JUSTICE_TOKENS."""
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite store of writes (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite); created once, then reused.")
+def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host: str, port: int, store: Path | None) -> None:
+    """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
     import uvicorn
 
     from api.app import create_app  # the entry point is the one place the core names the API
 
-    app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field))
+    app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field, store=store))
     click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

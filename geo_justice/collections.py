@@ -90,11 +90,9 @@ def incidents_view(dataset: Dataset, interval: Interval | None, *, raw_allowed: 
 
 
 def facilities_view(dataset: Dataset, name: str, interval: Interval | None) -> gpd.GeoDataFrame:
-    """Courts or prisons with their status as of the interval's end (today's data when none)."""
-    kind = FACILITY_KINDS[name]
-    if interval is None or interval.end is None:
-        return dataset.facilities(kind)
-    return dataset.facilities_as_of(kind, interval.end)
+    """Courts or prisons with their status as of the interval's end (today when open or absent)."""
+    end = interval.end if interval is not None and interval.end is not None else pd.Timestamp.now().normalize()
+    return dataset.facilities_as_of(FACILITY_KINDS[name], end)
 
 
 def select(frame: gpd.GeoDataFrame, *, bbox: tuple[float, float, float, float] | None = None,

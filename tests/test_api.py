@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -21,8 +22,8 @@ TOKEN = "s3cret-token"
 
 
 @pytest.fixture(scope="module")
-def client(dataset):
-    return TestClient(create_app(dataset.root, tokens=[TOKEN]))
+def client(dataset, tmp_path_factory):
+    return TestClient(create_app(dataset.root, tokens=[TOKEN], store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
 def test_landing_conformance_and_collections(client):
@@ -127,7 +128,7 @@ def acled_client(tmp_path_factory):
     manifest = json.loads((folder / "dataset.json").read_text())
     manifest["layers"]["incidents"] = {"path": "acled.csv"}
     (folder / "dataset.json").write_text(json.dumps(manifest))
-    return TestClient(create_app(folder, tokens=[TOKEN]))
+    return TestClient(create_app(folder, tokens=[TOKEN], store=folder / "store.sqlite"))
 
 
 def test_no_raw_acled_row_leaves_a_public_endpoint(acled_client):
@@ -154,11 +155,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(dataset):
+def live_server(dataset, tmp_path_factory):
     """`geo-justice serve` in its own process on a free loopback port (GDAL holds the GIL while it reads)."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port)])
+                                "--data", str(dataset.root), "--port", str(port),
+                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
+                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"})
     try:
         for _ in range(200):
             with socket.socket() as sock:

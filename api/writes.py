@@ -1,0 +1,135 @@
+"""Writes: status updates of facilities and new incidents, with a bearer token, audited, all or nothing."""
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from geo_justice.collections import FACILITY_KINDS
+from layers import read_incidents
+from layers.checks import coordinate_problem
+from layers.history import AT_SEAT
+from layers.store import Conflict
+
+from .features import dataset, known
+from .geojson import features, table
+from .http import GEOJSON, require_token
+
+router = APIRouter(tags=["writes"])
+
+
+class SittingPlace(BaseModel):
+    name: str = Field(min_length=1, description="Town where the facility now sits")
+    lon: float
+    lat: float
+
+
+class StatusUpdate(BaseModel):
+    """One status event: a status and/or a sitting place (or 'seat' to return to it), dated and sourced."""
+
+    status: Literal["operational", "partial", "closed", "unknown"] | None = None
+    sitting: SittingPlace | Literal["seat"] | None = None
+    as_of: date = Field(default_factory=date.today, description="Date the change took effect (default today)")
+    source: str = Field(min_length=1, description="Citation for the change, or 'assumed'")
+    note: str = ""
+
+
+def refresh(request: Request) -> None:
+    """Serve the base data plus everything now in the store (newer snapshots only: writers race)."""
+    state = request.app.state
+    with state.lock:
+        revision = state.store.revision()
+        if revision > state.revision:
+            state.engine = type(state.engine)(state.store.apply(state.base), cache=state.engine.cache)
+            state.revision = revision
+
+
+def current(request: Request, name: str, facility_id: str) -> dict:
+    frame = dataset(request).facilities_as_of(FACILITY_KINDS[name], date.today())
+    match = frame[frame["id"] == facility_id]
+    if match.empty:
+        raise HTTPException(404, f"no feature {facility_id!r} in {name}")
+    return features(match)[0]
+
+
+def expected_revision(request: Request, facility_id: str) -> int | None:
+    """The revision the If-Match ETag names; None without If-Match; 412 for an ETag of another facility."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    fid, _, rev = tag.rpartition(".r")
+    if fid != facility_id or not rev.isdigit():
+        raise HTTPException(412, f"If-Match {header} is not an ETag of {facility_id}")
+    return int(rev)
+
+
+@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Append a status event (token required)")
+def update(request: Request, collection_id: str, feature_id: str, update: StatusUpdate) -> JSONResponse:
+    who = require_token(request)
+    if collection_id not in FACILITY_KINDS:
+        raise HTTPException(404, f"only courts and prisons take status updates, not {collection_id!r}")
+    before = current(request, collection_id, feature_id)
+    if update.status is None and update.sitting is None:
+        raise ValueError("the update must set 'status' or 'sitting'")
+    sitting = {"sitting_name": "", "sitting_lon": None, "sitting_lat": None}
+    if update.sitting == AT_SEAT:
+        sitting["sitting_name"] = AT_SEAT
+    elif update.sitting is not None:
+        problem = coordinate_problem(update.sitting.lon, update.sitting.lat, dataset(request).study_area)
+        if problem:
+            raise ValueError(f"field 'sitting': {problem}")
+        sitting = {"sitting_name": update.sitting.name, "sitting_lon": update.sitting.lon, "sitting_lat": update.sitting.lat}
+    event = {"facility_id": feature_id, "as_of": update.as_of.isoformat(), "status": update.status or "",
+             **sitting, "source": update.source, "note": update.note}
+    try:
+        revision = request.app.state.store.append_event(event, who, expected_revision=expected_revision(request, feature_id),
+                                                        before=before["properties"])
+    except Conflict as exc:
+        raise HTTPException(412, f"stale If-Match: {exc}; GET the item again") from None
+    refresh(request)
+    return JSONResponse(current(request, collection_id, feature_id), media_type=GEOJSON,
+                        headers={"ETag": f'"{feature_id}.r{revision}"'})
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records")
+def history(request: Request, collection_id: str, feature_id: str) -> dict:
+    known(request, collection_id)
+    if collection_id not in FACILITY_KINDS:
+        raise HTTPException(404, f"{collection_id} has no status history")
+    current(request, collection_id, feature_id)
+    events = dataset(request).events
+    return {"id": feature_id, "events": table(events[events["facility_id"] == feature_id]),
+            "audit": table(request.app.state.store.audit(feature_id))}
+
+
+@router.post("/collections/incidents/items", status_code=201, summary="Add incidents: GeoJSON or an ACLED-schema CSV (token required)")
+async def add_incidents(request: Request) -> dict:
+    who = require_token(request)
+    body = await request.body()
+    if len(body) > request.app.state.max_body:
+        raise HTTPException(413, f"body of {len(body):,} bytes is over the limit of {request.app.state.max_body:,}")
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    suffix = {"text/csv": ".csv", "application/geo+json": ".geojson", "application/json": ".geojson"}.get(kind)
+    if suffix is None:
+        raise HTTPException(415, f"send text/csv (ACLED or UCDP export) or application/geo+json, not {kind or 'no content type'}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(body)
+        incidents = read_incidents(path, study_area=dataset(request).study_area)
+    existing = dataset(request).incidents
+    clash = sorted(set(incidents["id"]) & set(existing["id"] if existing is not None else []))
+    if clash:
+        raise ValueError(f"upload{suffix}: field 'id': {len(clash)} ids already exist, e.g. {clash[0]!r}; nothing was added")
+    try:
+        request.app.state.store.add_incidents(incidents, who)
+    except sqlite3.IntegrityError as exc:
+        raise ValueError(f"upload{suffix}: nothing was added ({exc})") from None
+    refresh(request)
+    return {"added": len(incidents), "ids": incidents["id"].tolist()}

@@ -1,0 +1,132 @@
+"""The persistent store: append-only status events, audit records and added incidents, in one SQLite file.
+
+The embedded or supplied dataset stays read-only; the store holds what was written through the API.
+Every write is one transaction: a bad row or a crash leaves the store as it was.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .catalog import Dataset
+from .history import EVENT_COLUMNS, combine_events
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, facility_id TEXT NOT NULL, as_of TEXT NOT NULL, status TEXT NOT NULL,
+    sitting_name TEXT NOT NULL, sitting_lon REAL, sitting_lat REAL, source TEXT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, before TEXT, after TEXT);
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY, date TEXT NOT NULL, event_type TEXT NOT NULL, sub_event_type TEXT, actor1 TEXT, actor2 TEXT,
+    fatalities INTEGER, geo_precision INTEGER, source_dataset TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL);
+"""
+
+
+class Conflict(Exception):
+    """The write was based on a state that has changed since (a stale ETag)."""
+
+
+class Store:
+    """One SQLite file; each method opens its own connection, so threads may share a Store."""
+
+    def __init__(self, path: str | Path, base: Dataset):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('base_name', ?), ('created', ?)",
+                       (base.name, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+    @contextmanager
+    def _connect(self, write: bool = False):
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            if write:
+                db.execute("BEGIN IMMEDIATE")  # one writer at a time, whole transaction or nothing
+            yield db
+            if write:
+                db.execute("COMMIT")
+        except BaseException:
+            if write:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def revision(self) -> int:
+        """Grows with every write."""
+        with self._connect() as db:
+            return db.execute("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM incidents)").fetchone()[0]
+
+    def facility_revision(self, facility_id: str) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM events WHERE facility_id = ?", (facility_id,)).fetchone()[0]
+
+    def append_event(self, event: dict, who: str, *, expected_revision: int | None, before: dict) -> int:
+        """Append a status event and its audit record; Conflict if the facility changed since `expected_revision`.
+
+        Returns the facility's new revision.
+        """
+        with self._connect(write=True) as db:
+            current = db.execute("SELECT COUNT(*) FROM events WHERE facility_id = ?", (event["facility_id"],)).fetchone()[0]
+            if expected_revision is not None and current != expected_revision:
+                raise Conflict(f"facility {event['facility_id']} is at revision {current}, not {expected_revision}")
+            db.execute("INSERT INTO events (facility_id, as_of, status, sitting_name, sitting_lon, sitting_lat, source, note)"
+                       " VALUES (:facility_id, :as_of, :status, :sitting_name, :sitting_lon, :sitting_lat, :source, :note)", event)
+            self._audit(db, who, "status event", event["facility_id"], before, event)
+            return current + 1
+
+    def add_incidents(self, incidents: gpd.GeoDataFrame, who: str) -> None:
+        """Insert every row or none (a repeated id rolls the whole upload back with sqlite3.IntegrityError)."""
+        rows = [(r.id, r.date.strftime("%Y-%m-%d"), r.event_type, r.sub_event_type, r.actor1, r.actor2,
+                 None if pd.isna(r.fatalities) else int(r.fatalities), None if pd.isna(r.geo_precision) else int(r.geo_precision),
+                 r.source_dataset, r.geometry.x, r.geometry.y) for r in incidents.itertuples()]
+        with self._connect(write=True) as db:
+            db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._audit(db, who, "incidents added", f"{len(rows)} incidents", None, {"ids": [r[0] for r in rows]})
+
+    @staticmethod
+    def _audit(db: sqlite3.Connection, who: str, action: str, target: str, before: dict | None, after: dict | None) -> None:
+        db.execute("INSERT INTO audit (at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+                   (datetime.now(timezone.utc).isoformat(timespec="microseconds"), who, action, target,
+                    json.dumps(before, default=str), json.dumps(after, default=str)))
+
+    def events(self) -> pd.DataFrame:
+        with self._connect() as db:
+            frame = pd.read_sql_query("SELECT * FROM events ORDER BY seq", db)
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        return frame[list(EVENT_COLUMNS)]
+
+    def audit(self, target: str | None = None) -> pd.DataFrame:
+        with self._connect() as db:
+            query, args = ("SELECT * FROM audit WHERE target = ? ORDER BY seq", (target,)) if target else ("SELECT * FROM audit ORDER BY seq", ())
+            return pd.read_sql_query(query, db, params=args)
+
+    def incidents(self) -> gpd.GeoDataFrame:
+        with self._connect() as db:
+            frame = pd.read_sql_query("SELECT * FROM incidents ORDER BY rowid", db)
+        frame["date"] = pd.to_datetime(frame["date"])
+        for column in ("fatalities", "geo_precision"):
+            frame[column] = frame[column].astype("Int64")
+        geometry = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"), crs="EPSG:4326")
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+    def apply(self, base: Dataset) -> Dataset:
+        """The base dataset with the store's events and incidents; its version names the store's revision."""
+        events = combine_events(base.events, self.events())
+        added = self.incidents()
+        incidents = base.incidents
+        if not added.empty:
+            incidents = added if incidents is None else gpd.GeoDataFrame(
+                pd.concat([incidents, added[incidents.columns]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        return replace(base, events=events, incidents=incidents, versions={**base.versions, "store": f"r{self.revision()}"})

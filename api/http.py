@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 GEOJSON = "application/geo+json"
 
@@ -17,11 +18,17 @@ def etag_for(*parts: object) -> str:
 
 def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",
             public: bool = True, max_age: int = 300) -> Response:
-    """The body with its ETag and Cache-Control, or 304 (without computing it) when the client has it."""
+    """The body with its ETag and Cache-Control, or 304 (without computing it) when the client has it.
+
+    The serialised body is cached under its ETag (which names the data version and the question), so
+    the same question is answered from memory.
+    """
     headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={max_age}"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
-    return JSONResponse(body(), media_type=media_type, headers=headers)
+    content = request.app.state.engine.cache.get_or_compute(
+        ("response", etag), lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(), len)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def token_hash(token: str) -> str:

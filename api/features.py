@@ -139,11 +139,11 @@ def items(
         raise ValueError(f"parameter '{wrong[0]}' does not apply to {collection_id}; filters: {', '.join(FILTERS[collection_id]) or 'none'}")
     interval = Interval.parse(datetime) if datetime else None
     box = parse_bbox(bbox)
-    frame, attributions = view(request, collection_id, interval)
-    raw = request.headers.get("authorization") is not None
+    raw = bearer(request) is not None
     etag = etag_for(dataset(request).version, str(request.url), raw)
 
     def body() -> dict:
+        frame, attributions = view(request, collection_id, interval)
         chosen = select(frame, bbox=box, filters={k: v for k, v in given.items() if k in frame.columns})
         page = chosen.iloc[offset: offset + limit]
         root = f"{base(request)}/collections/{collection_id}/items"

@@ -46,6 +46,10 @@ class Store:
             db.executescript(SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('base_name', ?), ('created', ?)",
                        (base.name, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            made_for = db.execute("SELECT value FROM meta WHERE key = 'base_name'").fetchone()[0]
+        if made_for != base.name:
+            raise ValueError(f"{self.path}: this store holds changes to dataset {made_for!r}, not {base.name!r}; "
+                             "name another store (--store) for this dataset")
 
     @contextmanager
     def _connect(self, write: bool = False):

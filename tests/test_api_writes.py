@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 
 from .test_api import TOKEN, live_server  # noqa: F401  (the live server fixture)
+from . import toy
 from .test_layers import ACLED_COLUMNS
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -124,3 +125,16 @@ def test_concurrent_writers_lose_nothing(live_server):  # noqa: F811
     history = httpx.get(f"{url}/history").json()
     sources = {e["source"] for e in history["events"]}
     assert {f"writer {i}" for i in range(20)} <= sources and len(history["audit"]) == 20
+
+
+def test_store_outlives_a_restart_and_belongs_to_one_dataset(dataset, tmp_path):
+    store = tmp_path / "store.sqlite"
+    first = TestClient(create_app(dataset.root, tokens=[f"clerk:{TOKEN}"], store=store))
+    assert first.patch("/collections/courts/items/ml-tgi-gao", json=CLOSE_GAO, headers=AUTH).status_code == 200
+    again = TestClient(create_app(dataset.root, store=store))
+    assert again.get("/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"
+    toy.make_dataset(tmp_path / "toy")
+    with pytest.raises(ValueError, match="holds changes to dataset 'Mali, embedded.*not 'toy'"):
+        create_app(tmp_path / "toy", store=store)
+    assert TestClient(create_app(dataset.root, store=store)).get(
+        "/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"

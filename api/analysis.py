@@ -77,14 +77,18 @@ def catchments(request: Request, p: Params, threshold: Thresholds = None) -> Res
 
 
 @router.get("/gaps", response_class=Response, summary="Access-gap hotspots beyond a threshold")
-def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0), min_population: float = Query(1000.0, ge=0),
-         min_density: float = Query(20.0, ge=0)) -> Response:
+def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0, description="Minutes beyond which people count as unserved"),
+         min_population: float = Query(1000.0, ge=0, description="Smallest hotspot population reported"),
+         min_density: float = Query(20.0, ge=0, description="Persons per km² for a cell to count as settled")) -> Response:
     key = (p, threshold, min_population, min_density)
     return answer(request, "gaps", key, lambda e: analysis.access_gaps(e, p, threshold, min_population, min_density))
 
 
 @router.get("/exposure", response_class=Response, summary="Incidents near each facility; courts far from a working prison")
-def exposure(request: Request, p: Params, radius_km: float = Query(50.0, gt=0), days: int = Query(365, gt=0),
-             chain_threshold: float = Query(240.0, gt=0)) -> Response:
+def exposure(request: Request, p: Params,
+             radius_km: float = Query(50.0, gt=0, description="Incidents within this distance of a facility, km"),
+             days: int = Query(365, gt=0, description="Incidents in this many days before as_of"),
+             chain_threshold: float = Query(240.0, gt=0, description="Minutes from a court to its nearest working "
+                                            "prison beyond which the justice chain has a gap")) -> Response:
     key = (p, radius_km, days, chain_threshold)
     return answer(request, "exposure", key, lambda e: analysis.exposure(e, p, radius_km, days, chain_threshold))

@@ -1,15 +1,19 @@
 """OGC API - Features (Part 1 Core, GeoJSON) for courts, prisons, incidents and boundaries."""
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collection_names, facilities_view, incidents_view, select
 
 from .geojson import features
 from .http import GEOJSON, bearer, etag_for, respond
+
+CollectionId = Annotated[str, Path(description="Collection: courts, prisons, incidents, or boundaries when loaded")]
+FeatureId = Annotated[str, Path(description="The feature's id (a facility id, or an incident id)")]
 
 router = APIRouter()
 CONFORMANCE = [
@@ -78,7 +82,7 @@ def known(request: Request, name: str) -> None:
 
 
 @router.get("/collections/{collection_id}", summary="One layer")
-def collection(request: Request, collection_id: str) -> dict:
+def collection(request: Request, collection_id: CollectionId) -> dict:
     known(request, collection_id)
     return describe(request, collection_id)
 
@@ -120,7 +124,7 @@ def view(request: Request, name: str, interval: Interval | None):
 @router.get("/collections/{collection_id}/items", summary="Features of a layer", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}})
 def items(
-    request: Request, collection_id: str,
+    request: Request, collection_id: CollectionId,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat (WGS 84)"),
     datetime: str | None = Query(None, description="Date or interval (a/b, ../b, a/..). Incidents: event date; facilities: status on that date (interval end)"),
     limit: int = Query(100, ge=1, le=10_000, description="Features per page (1 to 10,000)"),
@@ -167,7 +171,7 @@ def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}})
-def item(request: Request, collection_id: str, feature_id: str) -> Response:
+def item(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> Response:
     known(request, collection_id)
     frame, attributions = view(request, collection_id, None)
     key = id_field(frame)

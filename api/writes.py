@@ -17,7 +17,7 @@ from layers.checks import coordinate_problem
 from layers.history import AT_SEAT
 from layers.store import Conflict
 
-from .features import dataset, known
+from .features import CollectionId, FeatureId, dataset, known
 from .geojson import features, table
 from .http import GEOJSON, require_token
 
@@ -71,7 +71,7 @@ def expected_revision(request: Request, facility_id: str) -> int | None:
 
 
 @router.patch("/collections/{collection_id}/items/{feature_id}", summary="Append a status event (token required)")
-def update(request: Request, collection_id: str, feature_id: str, update: StatusUpdate) -> JSONResponse:
+def update(request: Request, collection_id: CollectionId, feature_id: FeatureId, update: StatusUpdate) -> JSONResponse:
     who = require_token(request)
     if collection_id not in FACILITY_KINDS:
         raise HTTPException(404, f"only courts and prisons take status updates, not {collection_id!r}")
@@ -99,7 +99,7 @@ def update(request: Request, collection_id: str, feature_id: str, update: Status
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records")
-def history(request: Request, collection_id: str, feature_id: str) -> dict:
+def history(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> dict:
     known(request, collection_id)
     if collection_id not in FACILITY_KINDS:
         raise HTTPException(404, f"{collection_id} has no status history")

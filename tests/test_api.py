@@ -26,6 +26,16 @@ def client(dataset, tmp_path_factory):
     return TestClient(create_app(dataset.root, tokens=[TOKEN], store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
+def test_openapi_describes_every_parameter(client):
+    spec = client.get("/openapi.json").json()
+    undescribed = [f"{method.upper()} {path} {p['name']}" for path, operations in spec["paths"].items()
+                   for method, operation in operations.items() for p in operation.get("parameters", [])
+                   if not p.get("description")]
+    assert undescribed == []
+    assert {"/collections/{collection_id}/items", "/analysis/coverage"} <= set(spec["paths"])
+    assert "swagger-ui" in client.get("/docs").text
+
+
 def test_landing_conformance_and_collections(client):
     landing = client.get("/").json()
     assert {link["rel"] for link in landing["links"]} >= {"self", "service-desc", "conformance", "data"}

@@ -9,14 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .access import DEFAULT_THRESHOLDS, AccessParams, Engine, Progress
 from .catchments import catchments, isochrones
+from .delta import change_polygons, coverage_delta, facility_delta
 from .coverage import coverage_table
 from .exposure import conflict_exposure, justice_chain_gap
 from .gaps import gap_hotspots
 from .manifest import run_manifest
+from .siting import GREEDY_GUARANTEE, build_coverage, candidate_places, exact, greedy
+from .scenarios import MOBILE_TIER, Scenario, describe, scenario_facilities, time_averaged, updated_access
 
 
 @dataclass(frozen=True)
@@ -79,3 +84,89 @@ def exposure(engine: Engine, params: AccessParams, radius_km: float = 50.0, days
     manifest = run_manifest(engine.dataset, "exposure", {"access": params, "radius_km": radius_km, "days": days,
                                                          "chain_threshold": chain_threshold})
     return AnalysisResult({"exposure": points, "justice_chain_gap": chain}, table, manifest)
+
+
+def scenario(engine: Engine, change: Scenario, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+             progress: Progress | None = None, *, incremental: bool = True) -> AnalysisResult:
+    """A scenario against the baseline (actual mode on `params.as_of`): coverage gained and lost per region
+    (time-averaged too when it has mobile hearings), per facility, the areas that change, and the
+    scenario's catchments and gap hotspots (beyond the largest threshold)."""
+    thresholds = _thresholds(thresholds)
+    params = replace(params, mode="actual")
+    baseline = engine.access(params, progress)
+    facilities = scenario_facilities(engine.dataset, change, params)
+    after = updated_access(engine, baseline, facilities, incremental=incremental)
+    averaged = None
+    if change.mobile:
+        standing = updated_access(engine, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
+        averaged = time_averaged(engine, standing, change.mobile, thresholds)
+    table = coverage_delta(baseline, after, engine.regions(baseline.grid), thresholds, averaged)
+    layers = {
+        "changes": change_polygons(baseline, after, thresholds),
+        "coverage": table,
+        "facilities": facility_delta(baseline, after),
+        "catchments": catchments(after, thresholds),
+        "gaps": gap_hotspots(after, max(thresholds), engine.dataset.settlements),
+    }
+    manifest = run_manifest(engine.dataset, "scenario", {"access": params, "thresholds": thresholds,
+                                                         "scenario": describe(change)})
+    return AnalysisResult(layers, table, manifest)
+
+
+def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.0, *,
+           candidates: Sequence[str] | None = None, grid_km: float | None = None, fixed: Sequence[str] = (),
+           max_risk: float | None = None, weighting: str = "population", region_weights: dict[str, float] | None = None,
+           min_density: float = 20.0, solve_exactly: bool = False, progress: Progress | None = None) -> AnalysisResult:
+    """K new sites maximising the (weighted) people newly within `threshold` of a counting facility.
+
+    weighting: population (everyone beyond T), or gap (only settled cells, at least `min_density` per km²,
+    as gap hotspots count); region_weights multiply a region's people (regions not named weigh 1).
+    Candidates whose cell's risk exceeds `max_risk` are left out. `fixed` places are chosen first.
+    """
+    _thresholds([threshold])
+    if weighting not in ("population", "gap"):
+        raise ValueError(f"weighting must be population or gap, not {weighting!r}")
+    baseline = engine.access(replace(params, mode="actual"), progress)
+    weight = baseline.population.copy()
+    if weighting == "gap":
+        weight[baseline.population < min_density * baseline.grid.cell_area_km2] = 0.0
+    regions = engine.regions(baseline.grid)
+    unknown = sorted(set(region_weights or {}) - set(regions.names))
+    if unknown:
+        raise ValueError(f"region_weights: unknown region {unknown[0]!r}; regions are {', '.join(regions.names)}")
+    for name, factor in (region_weights or {}).items():
+        weight[regions.index == regions.names.index(name)] *= factor
+    places = candidate_places(engine.dataset, baseline, threshold, [*fixed, *(candidates or [])] if candidates else None, grid_km)
+    if candidates is None and fixed:
+        places = candidate_places(engine.dataset, baseline, threshold, list(fixed)) + places
+    excluded = []
+    if max_risk is not None:
+        rows, cols, _ = baseline.grid.cells(gpd.GeoSeries(gpd.points_from_xy([p.lon for p in places], [p.lat for p in places]), crs="EPSG:4326"))
+        risky = baseline.risk[rows, cols] > max_risk
+        excluded = [p.name for p, r in zip(places, risky) if r and p.name not in fixed]
+        places = [p for p, r in zip(places, risky) if not r or p.name in fixed]
+    coverage = build_coverage(engine, baseline, places, threshold, weight)
+    pinned = list(range(len(fixed)))
+    result = greedy(coverage, k, pinned)
+    optimum = exact(coverage, k, pinned) if solve_exactly else None
+    uncovered = float(weight[baseline.minutes > threshold].sum())
+    cumulative = np.cumsum(result.gains)
+    sites = gpd.GeoDataFrame({
+        "order": np.arange(1, len(result.chosen) + 1),
+        "name": [places[j].name for j in result.chosen],
+        "fixed": [j in pinned for j in result.chosen],
+        "marginal": result.gains, "cumulative": cumulative,
+        "cumulative_share_of_uncovered": cumulative / uncovered if uncovered else np.nan,
+    }, geometry=gpd.points_from_xy([places[j].lon for j in result.chosen], [places[j].lat for j in result.chosen]),
+        crs="EPSG:4326")
+    summary = pd.DataFrame([{
+        "k": k, "threshold_minutes": threshold, "candidates": len(places), "excluded_for_risk": len(excluded),
+        "uncovered_weight": uncovered, "covered_weight": result.value, "upper_bound": result.upper_bound,
+        "proven_ratio": result.guarantee, "greedy_guarantee": GREEDY_GUARANTEE,
+        "exact_optimum": optimum, "gap_to_optimum": max(0.0, (optimum - result.value) / optimum) if optimum else None,
+    }])
+    manifest = run_manifest(engine.dataset, "site", {
+        "access": params, "k": k, "threshold": threshold, "candidates": list(candidates) if candidates else
+        (f"grid every {grid_km:g} km" if grid_km else "settlements"), "fixed": list(fixed), "max_risk": max_risk,
+        "weighting": weighting, "region_weights": region_weights or {}, "excluded_for_risk": excluded})
+    return AnalysisResult({"sites": sites}, summary, manifest)

@@ -60,6 +60,15 @@ class Grid:
         """Hashable identity, for caches."""
         return (self.crs.to_wkt(), tuple(self.transform)[:6], self.shape)
 
+    def window(self, mask: np.ndarray) -> tuple["Grid", tuple[slice, slice]]:
+        """The smallest sub-grid holding every True cell of `mask` (at least one cell), and its slices."""
+        rows, cols = np.nonzero(mask)
+        if rows.size == 0:
+            rows, cols = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        return (Grid(self.crs, self.transform * Affine.translation(c0, r0), (int(r1 - r0), int(c1 - c0))),
+                (slice(r0, r1), slice(c0, c1)))
+
     def cells(self, geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, cols, inside) of the cells holding each point geometry (any CRS)."""
         pts = geoms.to_crs(self.crs)

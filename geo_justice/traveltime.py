@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from scipy.ndimage import binary_dilation
 
 KING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1))
@@ -126,6 +127,8 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
     out_keys = np.zeros(out_cells.shape[0], dtype=np.float64)
     n = start.shape[0]
     out_cells[:n] = start
+    for i in range(n):
+        out_keys[i] = t[start[i]]
     b = 0
     while True:
         for i in range(n):  # push the cells just improved
@@ -214,6 +217,8 @@ def _search_heap(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weig
     out_keys = np.zeros(out_cells.shape[0], dtype=np.float64)
     n = start.shape[0]
     out_cells[:n] = start
+    for i in range(n):
+        out_keys[i] = t[start[i]]
     size = 0
     while True:
         for j in range(n):
@@ -242,6 +247,7 @@ def travel_time(
     neighbours: int = 16,
     max_minutes: float = np.inf,
     initial: TravelTime | None = None,
+    invalid: np.ndarray | None = None,
     predecessors: bool = False,
 ) -> TravelTime:
     """Minutes from every cell to the nearest source, with that source's label.
@@ -254,7 +260,9 @@ def travel_time(
 
     initial: a previous result to update when sources are added: only cells the new sources reach
     strictly faster change, so the search stays local, and the minutes equal a full recomputation
-    over old and new sources. `predecessors`: also return, per cell, the flat index of the previous
+    over old and new sources. `invalid` (with `initial`): a mask of cells whose initial values no longer
+    hold because the source they came from was removed; they are recomputed from the valid cells around
+    them (and any new sources), so removing a source is local too. `predecessors`: also return, per cell, the flat index of the previous
     cell on its least-cost path (-1 at sources and unreached cells), for `least_cost_path`.
     """
     friction = np.asarray(friction)
@@ -276,6 +284,8 @@ def travel_time(
         raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {friction.shape}")
     if initial is not None and predecessors and initial.predecessor is None:
         raise ValueError("predecessors asked for, but the initial result has none")
+    if invalid is not None and (initial is None or np.shape(invalid) != friction.shape):
+        raise ValueError("invalid needs an initial result and the shape of the friction")
 
     clean = _padded(np.where(friction > 0, friction, np.inf), np.inf, np.float64)  # NaN fails "> 0" too
     if initial is None:
@@ -288,7 +298,10 @@ def travel_time(
     width = cols + 2 * PAD
     flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
     state = (clean.ravel(), minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
-    start = _seed(*state[1:], flat, labels)
+    frontier = np.zeros(0, dtype=np.int64)
+    if invalid is not None:  # cleared before seeding: a new source may sit where a removed one reached
+        frontier = _reopen(minutes, label, pred, predecessors, _padded(invalid, False, bool))
+    start = np.concatenate([_seed(*state[1:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
     passable = clean[np.isfinite(clean)]
     if passable.size:
@@ -309,6 +322,24 @@ def travel_time(
     pred = _from_padded(pred[inner], cols)
     pred[beyond] = -1
     return TravelTime(minutes, label, pred)
+
+
+def _reopen(minutes: np.ndarray, label: np.ndarray, pred: np.ndarray, predecessors: bool, invalid: np.ndarray) -> np.ndarray:
+    """Clear the invalid cells (padded arrays, in place); returns the valid reached cells within one move
+    of them (the frontier the search restarts from, at their kept times)."""
+    rows, cols = np.nonzero(invalid)
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    minutes[rows, cols], label[rows, cols] = np.inf, -1
+    if predecessors:
+        pred[rows, cols] = -1
+    # only the invalid cells' bounding box (plus one move; the padding keeps it inside the array) is scanned
+    r0, r1 = max(rows.min() - PAD, 0), min(rows.max() + PAD + 1, invalid.shape[0])
+    c0, c1 = max(cols.min() - PAD, 0), min(cols.max() + PAD + 1, invalid.shape[1])
+    window = invalid[r0:r1, c0:c1]
+    near = binary_dilation(window, structure=np.ones((2 * PAD + 1, 2 * PAD + 1), dtype=bool))
+    r, c = np.nonzero(near & ~window & np.isfinite(minutes[r0:r1, c0:c1]))
+    return (r + r0) * invalid.shape[1] + c + c0
 
 
 def _padded(values: np.ndarray, fill: float, dtype) -> np.ndarray:

@@ -84,6 +84,26 @@ def test_adding_sources_incrementally_equals_recomputing():
         assert (base.minutes == travel_time(friction, 100.0, old).minutes).all()  # the initial result is not mutated
 
 
+@pytest.mark.parametrize("buckets", [50_000_000, 0])
+def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatch, buckets):
+    import geo_justice.traveltime as kernel
+    monkeypatch.setattr(kernel, "MAX_BUCKETS", buckets)  # 0: the heap fallback
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        friction = rng.uniform(0.5, 4.0, size=(60, 70))
+        friction[rng.random(friction.shape) < 0.1] = np.inf
+        sources = np.column_stack(np.unravel_index(rng.choice(60 * 70, 6, replace=False), (60, 70)))  # distinct cells
+        base = travel_time(friction, 100.0, sources)
+        gone = base.label == 2  # source 2 is removed; source 6 is added
+        added = rng.integers(0, (60, 70), size=(1, 2))
+        updated = travel_time(friction, 100.0, added, labels=np.array([6]), initial=base, invalid=gone)
+        kept = np.delete(np.arange(6), 2)
+        full = travel_time(friction, 100.0, np.vstack([sources[kept], added]), labels=np.append(kept, 6))
+        np.testing.assert_array_equal(updated.minutes, full.minutes)
+        assert (updated.label == 2).sum() == 0 and (updated.label[~gone & (updated.minutes == base.minutes)]
+                                                      == base.label[~gone & (updated.minutes == base.minutes)]).all()
+
+
 def test_max_minutes_bounds_the_search():
     friction = np.random.default_rng(2).uniform(1, 2, size=(50, 50))
     full = travel_time(friction, 1.0, [[25, 25]])

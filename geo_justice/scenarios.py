@@ -1,0 +1,279 @@
+"""What-if scenarios: named changes applied on top of the data, never written into it.
+
+A scenario sets a facility's status, moves its sitting place (or back to its seat), adds a hypothetical
+court, or adds a mobile hearing point held `sessions_per_year` times for `days_per_session` days. A
+mobile hearing point counts as a court for the people within its reach; coverage is also reported
+time-averaged, each person weighted by the availability of the best point they can reach
+(sessions x days / COURT_DAYS_PER_YEAR, at most 1), so a quarterly hearing is not a standing court.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from layers.catalog import Dataset
+from layers.checks import coordinate_problem
+from layers.errors import LayerError, Problem
+from layers.vocabulary import STATUSES, TIERS
+
+from .access import Access, AccessParams, Engine
+from .facilities import counting
+from .places import Place, find_place, gazetteer
+from .traveltime import TravelTime, travel_time
+
+#: Days a standing court sits in a year: the yardstick of a mobile hearing point's availability.
+COURT_DAYS_PER_YEAR = 250
+MOBILE_TIER = "mobile hearing"
+
+
+@dataclass(frozen=True)
+class SetFacility:
+    """Change an existing facility: its status and/or its sitting place (None: unchanged; seat: back home)."""
+
+    facility_id: str
+    status: str | None = None
+    sitting: Place | None = None
+    to_seat: bool = False
+
+
+@dataclass(frozen=True)
+class AddCourt:
+    name: str
+    place: Place
+    tier: str = "ti"
+
+
+@dataclass(frozen=True)
+class MobileHearing:
+    name: str
+    place: Place
+    sessions_per_year: float
+    days_per_session: float = 3.0
+
+    @property
+    def availability(self) -> float:
+        return min(1.0, self.sessions_per_year * self.days_per_session / COURT_DAYS_PER_YEAR)
+
+
+Change = SetFacility | AddCourt | MobileHearing
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    changes: tuple[Change, ...]
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        """Content hash: the same changes give the same id."""
+        return hashlib.sha256(repr((self.name, self.changes)).encode()).hexdigest()[:16]
+
+    @property
+    def mobile(self) -> tuple[MobileHearing, ...]:
+        return tuple(c for c in self.changes if isinstance(c, MobileHearing))
+
+
+def read_scenario(spec: dict[str, Any] | str | Path, dataset: Dataset, *, source: str = "scenario") -> Scenario:
+    """A Scenario from a JSON file or an already parsed object; one LayerError lists every bad change.
+
+    {"name": ..., "description": ..., "changes": [
+        {"facility": id, "status": "operational"},               {"facility": id, "sitting": "seat"},
+        {"facility": id, "sitting": "Town" | {"name", "lon", "lat"}},
+        {"add": "court", "name": ..., "at": "Town" | {"lon", "lat"}, "tier": "ti"},
+        {"add": "mobile_hearing", "name": ..., "at": ..., "sessions_per_year": 4, "days_per_session": 3}]}
+    """
+    if not isinstance(spec, dict):
+        source = Path(spec).name
+        try:
+            spec = json.loads(Path(spec).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LayerError([Problem(source, None, None, f"cannot read the scenario ({exc})")]) from None
+    problems: list[Problem] = []
+    if not isinstance(spec, dict) or not isinstance(spec.get("changes"), list) or not spec["changes"]:
+        raise LayerError([Problem(source, None, "changes", "a scenario is an object with a non-empty list 'changes'")])
+    known = set(dataset.courts["id"]) | set(dataset.prisons["id"])
+    places = gazetteer(dataset)
+    changes = []
+    for number, item in enumerate(spec["changes"], start=1):
+        where = f"change {number}"
+        try:
+            changes.append(_change(item, known, dataset, places))
+        except _Bad as bad:
+            problems.append(Problem(source, where, bad.field, bad.message))
+    if problems:
+        raise LayerError(problems)
+    return Scenario(str(spec.get("name") or "unnamed scenario"), tuple(changes), str(spec.get("description", "")))
+
+
+class _Bad(Exception):
+    def __init__(self, field: str | None, message: str):
+        self.field, self.message = field, message
+
+
+def _change(item: Any, known: set[str], dataset: Dataset, places: dict[str, Place]) -> Change:
+    if not isinstance(item, dict):
+        raise _Bad(None, "each change is an object")
+    if "facility" in item:
+        extra = set(item) - {"facility", "status", "sitting"}
+        if extra:
+            raise _Bad(sorted(extra)[0], "not a field of a facility change (facility, status, sitting)")
+        facility = str(item["facility"])
+        if facility not in known:
+            raise _Bad("facility", f"no facility with id {facility!r}")
+        status = item.get("status")
+        if status is not None and status not in STATUSES:
+            raise _Bad("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+        sitting = item.get("sitting")
+        if status is None and sitting is None:
+            raise _Bad("status", "a facility change sets a status, a sitting place or both")
+        to_seat = sitting == "seat"
+        place = None if sitting is None or to_seat else _place(sitting, "sitting", dataset, places)
+        return SetFacility(facility, status, place, to_seat)
+    kind = item.get("add")
+    if kind not in ("court", "mobile_hearing"):
+        raise _Bad("add", "a change names an existing 'facility' or adds a 'court' or a 'mobile_hearing'")
+    allowed = {"add", "name", "at", "tier"} if kind == "court" else {"add", "name", "at", "sessions_per_year", "days_per_session"}
+    extra = set(item) - allowed
+    if extra:
+        raise _Bad(sorted(extra)[0], f"not a field of an added {kind} ({', '.join(sorted(allowed))})")
+    if "at" not in item:
+        raise _Bad("at", "where it sits: a town name or {\"lon\": ..., \"lat\": ...}")
+    place = _place(item["at"], "at", dataset, places)
+    name = str(item.get("name") or f"{kind.replace('_', ' ')} at {place.name}")
+    if kind == "court":
+        tier = item.get("tier", "ti")
+        if tier not in TIERS:
+            raise _Bad("tier", f"{tier!r} is not one of {', '.join(TIERS)}")
+        return AddCourt(name, place, tier)
+    sessions, days = _number(item, "sessions_per_year", None, 1, 365), _number(item, "days_per_session", 3.0, 0.5, 365)
+    return MobileHearing(name, place, sessions, days)
+
+
+def _number(item: dict, field: str, default: float | None, low: float, high: float) -> float:
+    value = item.get(field, default)
+    if value is None:
+        raise _Bad(field, "required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise _Bad(field, f"must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def _place(value: Any, field: str, dataset: Dataset, places: dict[str, Place]) -> Place:
+    if isinstance(value, str):
+        try:
+            return find_place(dataset, value, places)
+        except ValueError as exc:
+            raise _Bad(field, str(exc)) from None
+    if not isinstance(value, dict) or not {"lon", "lat"} <= set(value):
+        raise _Bad(field, "a town name or an object with lon and lat")
+    lon, lat = value["lon"], value["lat"]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+        raise _Bad(field, f"lon and lat must be numbers, not {lon!r}, {lat!r}")
+    problem = coordinate_problem(float(lon), float(lat), dataset.study_area)
+    if problem:
+        raise _Bad(field, problem)
+    return Place(str(value.get("name") or f"{lat:.4f}, {lon:.4f}"), float(lon), float(lat), "scenario")
+
+
+def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessParams) -> gpd.GeoDataFrame:
+    """The counting facilities under the scenario (actual mode, on `params.as_of`), mobile hearing points included."""
+    state = dataset.facilities_as_of(params.kind, params.as_of).set_index("id", drop=False)
+    added = []
+    for number, change in enumerate(scenario.changes, start=1):
+        if isinstance(change, SetFacility) and change.facility_id in state.index:
+            row = change.facility_id
+            if change.status is not None:
+                state.loc[row, ["status", "status_source"]] = change.status, f"scenario: {scenario.name}"
+            if change.to_seat:
+                state.loc[row, ["sitting_name", "sitting_lon", "sitting_lat"]] = "", np.nan, np.nan
+            elif change.sitting is not None:
+                place = change.sitting
+                state.loc[row, ["sitting_name", "sitting_lon", "sitting_lat"]] = place.name, place.lon, place.lat
+        elif isinstance(change, (AddCourt, MobileHearing)) and params.kind == "court":
+            added.append({"id": f"scenario-{number}", "name": change.name, "kind": "court",
+                          "tier": change.tier if isinstance(change, AddCourt) else MOBILE_TIER, "region": "",
+                          "status": "operational", "status_source": f"scenario: {scenario.name}", "sitting_name": "",
+                          "counted_at": "seat", "geometry": _point(change.place)})
+    tiers = params.tiers
+    standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers)
+    if not added:
+        return standing
+    extra = gpd.GeoDataFrame(added, geometry="geometry", crs="EPSG:4326")
+    courts = extra[extra["tier"] != MOBILE_TIER]
+    if tiers:
+        courts = courts[courts["tier"].isin(tiers)]
+    mobile = extra[extra["tier"] == MOBILE_TIER]
+    return gpd.GeoDataFrame(pd.concat([standing, courts, mobile], ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+def _point(place: Place):
+    return gpd.points_from_xy([place.lon], [place.lat])[0]
+
+
+def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFrame, *, incremental: bool = True) -> Access:
+    """Access with `facilities` counting instead of the baseline's, on the baseline's grid and friction.
+
+    Incremental: only the catchments of removed sites are cleared and recomputed from their borders, and
+    only where added sites are nearer is anything searched; the minutes equal a full recomputation.
+    """
+    grid, params = baseline.grid, baseline.params
+    friction = engine.friction(grid, params).minutes_per_metre
+    base = engine.base_friction(grid, params.friction)
+    if facilities.empty:
+        empty = facilities.assign(site=np.zeros(0, dtype=np.int64))
+        return Access(params, baseline.dataset_version, grid, empty, np.full(grid.shape, np.inf),
+                      np.full(grid.shape, -1, dtype=np.int32), baseline.population, baseline.risk)
+    sites, site = np.unique(engine.sources(grid, facilities, base), axis=0, return_inverse=True)
+    facilities = facilities.assign(site=site.ravel())
+    if not incremental or baseline.facilities.empty:
+        result = travel_time(friction, grid.cell_size, sites, neighbours=params.neighbours)
+    else:
+        old = np.unique(engine.sources(grid, baseline.facilities, base), axis=0)
+        new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(sites)}
+        remap = np.array([new_index.get((int(r), int(c)), -1) for r, c in old] + [-1], dtype=np.int32)
+        label = remap[baseline.label]  # -1 (unreached) picks the trailing -1
+        removed = np.flatnonzero(remap[:-1] < 0)
+        old_cells = {(int(r), int(c)) for r, c in old}
+        added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
+        invalid = np.isin(baseline.label, removed) if removed.size else None
+        result = travel_time(friction, grid.cell_size, sites[added], labels=added, neighbours=params.neighbours,
+                             initial=TravelTime(baseline.minutes, label), invalid=invalid)
+    return Access(params, baseline.dataset_version, grid, facilities, result.minutes, result.label,
+                  baseline.population, baseline.risk)
+
+
+def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float) -> np.ndarray:
+    """Minutes from one place to every cell within `max_minutes` (inf beyond), on the access question's friction."""
+    grid, params = access.grid, access.params
+    friction = engine.friction(grid, params).minutes_per_metre
+    point = gpd.GeoSeries([_point(place)], crs="EPSG:4326")
+    cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), engine.base_friction(grid, params.friction))
+    return travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes).minutes
+
+
+def time_averaged(engine: Engine, standing: Access, mobile: tuple[MobileHearing, ...],
+                  thresholds: tuple[float, ...]) -> dict[float, np.ndarray]:
+    """Per T, persons per cell weighted by their access within T: 1 near a standing court, else the best
+    availability among the mobile hearing points within T (0 if none)."""
+    reach = [(m.availability, point_reach(engine, standing, m.place, max(thresholds))) for m in mobile]
+    out = {}
+    for t in thresholds:
+        weight = (standing.minutes <= t).astype(np.float64)
+        for availability, minutes in reach:
+            weight = np.maximum(weight, availability * (minutes <= t))
+        out[t] = standing.population * weight
+    return out
+
+
+def describe(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as plain data, for manifests and storage."""
+    return {"name": scenario.name, "description": scenario.description, "id": scenario.key,
+            "changes": [{"type": type(c).__name__, **asdict(c)} for c in scenario.changes]}

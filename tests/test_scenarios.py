@@ -1,0 +1,147 @@
+"""Scenarios and siting on the embedded data (5 km cells), checked against independent computations."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from geo_justice import analysis
+from geo_justice.access import AccessParams, Engine
+from geo_justice.cli import main
+from geo_justice.places import Place
+from geo_justice.scenarios import read_scenario, scenario_facilities, updated_access
+from geo_justice.siting import Coverage, build_coverage, exact, greedy
+from geo_justice.traveltime import travel_time
+from layers.errors import LayerError
+
+PARAMS = AccessParams(resolution_m=5000)
+T = (60.0, 120.0, 240.0)
+
+
+@pytest.fixture(scope="module")
+def engine(dataset):
+    return Engine(dataset)
+
+
+def alone(engine: Engine, lon: float, lat: float) -> np.ndarray:
+    """Minutes from one point only, computed from scratch."""
+    grid = engine.grid(PARAMS.resolution_m)
+    rows, cols, _ = grid.cells(__import__("geopandas").GeoSeries.from_xy([lon], [lat], crs="EPSG:4326"))
+    friction = engine.friction(grid, PARAMS).minutes_per_metre
+    return travel_time(friction, grid.cell_size, np.column_stack([rows, cols])).minutes
+
+
+def test_reopening_a_court_adds_exactly_the_people_it_brings_within_reach(engine):
+    kidal = engine.dataset.courts.set_index("id").loc["ml-tgi-kidal"]
+    result = analysis.scenario(engine, read_scenario({"name": "Kidal reopens", "changes": [
+        {"facility": "ml-tgi-kidal", "status": "operational"}]}, engine.dataset), PARAMS, T)
+    baseline = engine.access(PARAMS)
+    near = alone(engine, kidal.geometry.x, kidal.geometry.y)
+    total = result.summary.set_index("region").loc["All"]
+    for t in T:
+        newly = (near <= t) & (baseline.minutes > t)
+        assert total[f"gained_{t:g}"] == pytest.approx(baseline.population[newly].sum(), rel=1e-9)
+        assert total[f"lost_{t:g}"] == 0
+    assert total["gained_240"] > 0
+    assert result.layers["facilities"].set_index("id").loc["ml-tgi-kidal", "scenario_at"] == "seat"
+    assert set(result.layers["changes"]["change"]) == {"gained"}
+
+
+def test_moving_a_court_back_to_its_seat_changes_its_catchment_where_it_must(engine):
+    change = read_scenario({"name": "Goundam at home", "changes": [{"facility": "ml-ti-goundam", "sitting": "seat"}]},
+                           engine.dataset)
+    baseline = engine.access(PARAMS)
+    after = updated_access(engine, baseline, scenario_facilities(engine.dataset, change, PARAMS))
+    seat = engine.dataset.courts.set_index("id").loc["ml-ti-goundam"].geometry
+    near = alone(engine, seat.x, seat.y)
+    np.testing.assert_array_equal(after.minutes, np.minimum(baseline.minutes, near))
+    goundam = after.facilities.set_index("id").loc["ml-ti-goundam", "site"]
+    rows, cols, _ = after.grid.cells(__import__("geopandas").GeoSeries([seat], crs="EPSG:4326"))
+    assert after.label[rows[0], cols[0]] == goundam  # its seat's people now go to it
+    assert (after.label == goundam).sum() < (baseline.label == baseline.facilities.set_index("id").loc["ml-ti-goundam", "site"]).sum()
+    # Tombouctou keeps its own courts, so nobody loses access
+    assert (after.minutes <= baseline.minutes).all()
+
+
+def test_incremental_equals_full_recomputation_on_random_scenarios(engine):
+    rng = np.random.default_rng(7)
+    courts = engine.dataset.courts["id"].tolist()
+    towns = engine.dataset.settlements["name"].tolist()
+    baseline = engine.access(PARAMS)
+    for _ in range(6):
+        changes = []
+        for facility in rng.choice(courts, size=3, replace=False):
+            pick = rng.integers(3)
+            changes.append({"facility": facility, "status": ["closed", "operational", "partial"][pick]} if pick < 2 else
+                           {"facility": facility, "sitting": str(rng.choice(towns))})
+        changes.append({"add": "court", "at": str(rng.choice(towns))})
+        change = read_scenario({"name": "random", "changes": changes}, engine.dataset)
+        facilities = scenario_facilities(engine.dataset, change, PARAMS)
+        quick = updated_access(engine, baseline, facilities)
+        full = updated_access(engine, baseline, facilities, incremental=False)
+        np.testing.assert_array_equal(quick.minutes, full.minutes)
+        ties = quick.label != full.label
+        assert ties.mean() < 0.001  # labels differ only where two sites are exactly as near
+
+
+def test_a_mobile_hearing_counts_time_averaged_by_its_frequency(engine):
+    change = read_scenario({"name": "quarterly hearings at Ber", "changes": [
+        {"add": "mobile_hearing", "at": {"lon": -2.476, "lat": 16.45, "name": "near Ber"}, "sessions_per_year": 4,
+         "days_per_session": 5}]}, engine.dataset)
+    total = analysis.scenario(engine, change, PARAMS, T).summary.set_index("region").loc["All"]
+    availability = 4 * 5 / 250
+    for t in T:
+        assert total[f"time_averaged_{t:g}"] == pytest.approx(total[f"baseline_{t:g}"] + availability * total[f"gained_{t:g}"])
+    assert total["gained_240"] > 0
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"facility": "ml-ti-atlantis", "status": "closed"}, "change 1: field 'facility': no facility with id 'ml-ti-atlantis'"),
+    ({"facility": "ml-tgi-gao", "status": "open"}, "change 1: field 'status': 'open' is not one of"),
+    ({"add": "court", "at": {"lon": 40.0, "lat": 16.0}}, "change 1: field 'at'"),
+    ({"add": "court", "at": "Atlantis"}, "unknown place 'Atlantis'"),
+    ({"add": "mobile_hearing", "at": "Tessalit", "sessions_per_year": 0}, "field 'sessions_per_year': must be a number from 1"),
+])
+def test_bad_scenarios_name_the_change_and_field(dataset, change, words):
+    with pytest.raises(LayerError) as caught:
+        read_scenario({"name": "bad", "changes": [change]}, dataset)
+    assert words in str(caught.value)
+
+
+def test_greedy_within_its_guarantee_and_exact_is_optimal():
+    # the classic trap: the largest set first, then only one more element
+    trap = Coverage([Place(n, 0, 0, "test") for n in "ABC"], [np.array([0, 1, 2, 3]), np.array([0, 1, 4]), np.array([2, 3, 5])],
+                    np.ones(6))
+    picked = greedy(trap, 2)
+    assert picked.chosen == [0, 1] and picked.value == 5 and exact(trap, 2) == 6
+    assert picked.guarantee * 6 <= picked.value <= 6 <= picked.upper_bound
+    assert greedy(trap, 1, fixed=[2]).chosen == [2, 1]
+
+
+def test_siting_on_real_data_against_brute_force(engine):
+    baseline = engine.access(PARAMS)
+    towns = engine.dataset.settlements
+    north = towns[towns["region"].isin(["Tombouctou", "Gao", "Kidal"])]
+    places = [Place(r.name, r.geometry.x, r.geometry.y, "settlements") for r in north.itertuples()][:12]
+    coverage = build_coverage(engine, baseline, places, 120.0, baseline.population)
+    best = max(coverage.value(c) for c in itertools.combinations(range(len(places)), 3))
+    picked = greedy(coverage, 3)
+    assert exact(coverage, 3) == pytest.approx(best, rel=1e-9)
+    assert picked.guarantee * best <= picked.value + 1e-6 and best <= picked.upper_bound + 1e-6
+    assert picked.value == pytest.approx(coverage.value(picked.chosen), rel=1e-12)
+
+
+def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(main, ["scenario", "run", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
+                               "--resolution", "5000", "--threshold", "120", "-o", str(tmp_path / "s.gpkg")])
+    assert out.exit_code == 0, out.output
+    assert "gained_120" in out.output and (tmp_path / "s.gpkg").exists()
+    sited = runner.invoke(main, ["site", "--k", "2", "--resolution", "5000", "--candidates", "Tessalit,Araouane,Taoudenni,Aguelhok",
+                                 "--exact"])
+    assert sited.exit_code == 0, sited.output
+    assert "exact optimum" in sited.output
+    bad = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--candidates", "Atlantis"])
+    assert bad.exit_code == 1 and "unknown place 'Atlantis'" in bad.output

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY, date TEXT NOT NULL, event_type TEXT NOT NULL, sub_event_type TEXT, actor1 TEXT, actor2 TEXT,
     fatalities INTEGER, geo_precision INTEGER, source_dataset TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS scenarios (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, spec TEXT NOT NULL, saved_by TEXT NOT NULL,
+    saved_at TEXT NOT NULL);
 """
 
 
@@ -134,3 +137,19 @@ class Store:
             incidents = added if incidents is None else gpd.GeoDataFrame(
                 pd.concat([incidents, added[incidents.columns]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
         return replace(base, events=events, incidents=incidents, versions={**base.versions, "store": f"r{self.revision()}"})
+
+    def save_scenario(self, key: str, spec: dict, who: str) -> None:
+        """Keep a scenario (as submitted) under its content id; saving the same one again changes nothing."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect(write=True) as db:
+            db.execute("INSERT OR IGNORE INTO scenarios VALUES (?, ?, ?, ?, ?, ?)",
+                       (key, str(spec.get("name", "")), str(spec.get("description", "")), json.dumps(spec), who, now))
+
+    def scenarios(self) -> pd.DataFrame:
+        with self._connect() as db:
+            return pd.read_sql("SELECT id, name, description, saved_by, saved_at FROM scenarios ORDER BY saved_at, id", db)
+
+    def scenario(self, key: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT spec FROM scenarios WHERE id = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])

@@ -145,3 +145,34 @@ def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
     assert "exact optimum" in sited.output
     bad = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--candidates", "Atlantis"])
     assert bad.exit_code == 1 and "unknown place 'Atlantis'" in bad.output
+
+
+def test_scenarios_over_http(dataset, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    client = TestClient(create_app(dataset.root, tokens=["planner:s3cret"], store=tmp_path / "store.sqlite"))
+    spec = {"name": "Kidal reopens", "changes": [{"facility": "ml-tgi-kidal", "status": "operational"}]}
+    query = "?resolution=5000&threshold=120"
+    evaluated = client.post(f"/scenarios{query}", json=spec)
+    assert evaluated.status_code == 200 and evaluated.headers["content-type"] == "application/geo+json"
+    body = evaluated.json()
+    direct = analysis.scenario(Engine(dataset), read_scenario(spec, dataset), PARAMS, (120.0,))
+    assert body["summary"][-1]["gained_120"] == pytest.approx(direct.summary.iloc[-1]["gained_120"])
+    assert client.get("/scenarios").json()["scenarios"] == []  # evaluating does not save
+    assert client.post(f"/scenarios{query}&save=true", json=spec).status_code == 401
+    saved = client.post(f"/scenarios{query}&save=true", json=spec, headers={"Authorization": "Bearer s3cret"})
+    [listed] = client.get("/scenarios").json()["scenarios"]
+    assert listed["name"] == "Kidal reopens" and listed["saved_by"] == "planner"
+    assert saved.headers["location"] == f"/scenarios/{listed['id']}"
+    again = client.get(f"/scenarios/{listed['id']}{query}").json()
+    assert again["summary"] == body["summary"]
+    assert client.get(f"/scenarios/nope{query}").status_code == 404
+    bad = client.post(f"/scenarios{query}", json={"name": "x", "changes": [{"facility": "ml-nowhere", "status": "closed"}]})
+    assert bad.status_code == 400 and "change 1: field 'facility'" in bad.json()["detail"]
+    sited = client.post("/analysis/siting?resolution=5000", json={"k": 2, "candidates": ["Tessalit", "Araouane", "Taoudenni"],
+                                                                  "exact": True}).json()
+    assert [f["properties"]["order"] for f in sited["features"]] == [1, 2]
+    assert sited["summary"][0]["gap_to_optimum"] is not None
+    assert client.post("/analysis/siting", json={"k": 0}).status_code in (400, 422)

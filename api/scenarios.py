@@ -1,0 +1,77 @@
+"""Scenarios and siting over HTTP: evaluate (and save) what-if scenarios, choose sites."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from geo_justice import analysis
+from geo_justice.access import DEFAULT_THRESHOLDS
+from geo_justice.scenarios import read_scenario
+
+from .analysis import Params, Thresholds, answer
+from .geojson import table
+from .http import require_token
+
+router = APIRouter(tags=["scenarios"])
+ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
+
+EXAMPLE = {"name": "Goundam's court at home", "changes": [{"facility": "ml-ti-goundam", "sitting": "seat"}]}
+
+
+def evaluate(request: Request, spec: dict[str, Any], p, threshold: list[float] | None) -> Response:
+    change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+    thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
+    response = answer(request, "scenario", (change.key, p, thresholds),
+                      lambda e: analysis.scenario(e, change, p, thresholds))
+    response.headers["Location"] = f"/scenarios/{change.key}"
+    return response
+
+
+@router.post("/scenarios", response_class=Response, summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
+def post_scenario(request: Request, p: Params, threshold: Thresholds = None,
+                  save: bool = Query(False, description="Keep the scenario in the store (bearer token required)"),
+                  spec: dict[str, Any] = Body(description="A scenario: name, description, changes (see the README)",
+                                              examples=[EXAMPLE])) -> Response:
+    if save:
+        who = require_token(request)
+        change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+        request.app.state.store.save_scenario(change.key, spec, who)
+    return evaluate(request, spec, p, threshold)
+
+
+@router.get("/scenarios", summary="Saved scenarios")
+def list_scenarios(request: Request) -> dict:
+    return {"scenarios": table(request.app.state.store.scenarios())}
+
+
+@router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")
+def get_scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: Thresholds = None) -> Response:
+    spec = request.app.state.store.scenario(scenario_id)
+    if spec is None:
+        raise HTTPException(404, f"no saved scenario {scenario_id!r}")
+    return evaluate(request, spec, p, threshold)
+
+
+class SitingBody(BaseModel):
+    k: int = Field(ge=1, le=50, description="New sites to choose")
+    threshold: float = Field(120.0, gt=0, description="Minutes within which people count as served")
+    candidates: list[str] | None = Field(None, description="Candidate places (default: every town of the settlements layer)")
+    grid_km: float | None = Field(None, gt=0, description="Candidates on a lattice every this many km instead of towns")
+    fixed: list[str] = Field([], description="Places chosen whatever happens")
+    max_risk: float | None = Field(None, ge=0, description="Leave out candidates whose risk is above this")
+    weighting: Literal["population", "gap"] = Field("population", description="gap: only settled cells count")
+    region_weights: dict[str, float] | None = Field(None, description="Multiply a region's people by this weight")
+    min_density: float = Field(20.0, ge=0, description="Persons per km² for a cell to count as settled (gap weighting)")
+    exact: bool = Field(False, description="Also solve exactly and report the greedy's gap")
+
+
+@router.post("/analysis/siting", response_class=Response, summary="K sites that bring the most people within the threshold")
+def siting(request: Request, p: Params, body: SitingBody) -> Response:
+    key = (p, body.model_dump_json())
+    return answer(request, "siting", key, lambda e: analysis.siting(
+        e, p, body.k, body.threshold, candidates=body.candidates, grid_km=body.grid_km, fixed=body.fixed,
+        max_risk=body.max_risk, weighting=body.weighting, region_weights=body.region_weights,
+        min_density=body.min_density, solve_exactly=body.exact))

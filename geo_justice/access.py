@@ -22,7 +22,7 @@ from .conflict import ConflictParams
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
-from .traveltime import TravelTime, travel_time
+from .traveltime import Surface, TravelTime, prepare, travel_time
 
 Progress = Callable[[str], None]
 DEFAULT_AS_OF = "2023-11-17"
@@ -176,15 +176,19 @@ class Engine:
                                                         params.conflict, base),
                             lambda f: f.minutes_per_metre.nbytes + f.risk.nbytes)
 
+    def surface(self, grid: Grid, params: AccessParams) -> Surface:
+        """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
+        key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
+        return self._cached(key, lambda: prepare(self.friction(grid, params).minutes_per_metre, grid.cell_size))
+
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
         rows, cols, inside = grid.cells(facilities.geometry)
         if not inside.all():
             names = ", ".join(facilities.loc[~inside, "name"])
             raise ValueError(f"facilities outside the analysis grid: {names}")
-        blocked = ~np.isfinite(friction)
-        if blocked[rows, cols].any():
-            _, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
+        if not np.isfinite(friction[rows, cols]).all():
+            _, (near_r, near_c) = distance_transform_edt(~np.isfinite(friction), return_indices=True)
             rows, cols = near_r[rows, cols], near_c[rows, cols]
         return np.column_stack([rows, cols])
 
@@ -208,7 +212,7 @@ class Engine:
                 cells = self.sources(grid, facilities, self.base_friction(grid, params.friction))
                 sites, site = np.unique(cells, axis=0, return_inverse=True)
                 facilities = facilities.assign(site=site.ravel())
-                result = travel_time(friction.minutes_per_metre, grid.cell_size, sites, neighbours=params.neighbours)
+                result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
             return Access(params, self.dataset.version, grid, facilities, result.minutes, result.label, population,
                           friction.risk)
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)

@@ -225,7 +225,7 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
     only where added sites are nearer is anything searched; the minutes equal a full recomputation.
     """
     grid, params = baseline.grid, baseline.params
-    friction = engine.friction(grid, params).minutes_per_metre
+    friction = engine.surface(grid, params)
     base = engine.base_friction(grid, params.friction)
     if facilities.empty:
         empty = facilities.assign(site=np.zeros(0, dtype=np.int64))
@@ -253,7 +253,7 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
 def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float) -> np.ndarray:
     """Minutes from one place to every cell within `max_minutes` (inf beyond), on the access question's friction."""
     grid, params = access.grid, access.params
-    friction = engine.friction(grid, params).minutes_per_metre
+    friction = engine.surface(grid, params)
     point = gpd.GeoSeries([_point(place)], crs="EPSG:4326")
     cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), engine.base_friction(grid, params.friction))
     return travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes).minutes

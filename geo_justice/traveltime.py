@@ -238,8 +238,40 @@ def _search_heap(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weig
         n = _relax(f, t, lab, prd, use_pred, u, t[u], offset, off1, off2, kind, weight, out_cells, out_keys)
 
 
+@dataclass(frozen=True)
+class Surface:
+    """A friction surface prepared once for many searches: padded, impassable cells as inf, its extremes."""
+
+    padded: np.ndarray
+    shape: tuple[int, int]
+    cell_size: float
+    least: float  # the least passable friction (nan when nothing is passable)
+    most: float
+
+    @property
+    def passable(self) -> bool:
+        return not np.isnan(self.least)
+
+    @property
+    def nbytes(self) -> int:
+        return self.padded.nbytes
+
+
+def prepare(friction: np.ndarray, cell_size: float) -> Surface:
+    """Friction in minutes per metre per cell (inf, NaN, zero or negative: impassable), ready for `travel_time`."""
+    friction = np.asarray(friction)
+    if friction.ndim != 2:
+        raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
+    if not cell_size > 0:
+        raise ValueError(f"cell_size must be positive, not {cell_size}")
+    clean = np.where(friction > 0, friction, np.inf)  # NaN fails "> 0" too
+    finite = np.isfinite(clean)
+    least, most = (float(clean[finite].min()), float(clean[finite].max())) if finite.any() else (np.nan, np.nan)
+    return Surface(_padded(clean, np.inf, np.float64), friction.shape, float(cell_size), least, most)
+
+
 def travel_time(
-    friction: np.ndarray,
+    friction: np.ndarray | Surface,
     cell_size: float,
     sources: np.ndarray,
     *,
@@ -252,7 +284,8 @@ def travel_time(
 ) -> TravelTime:
     """Minutes from every cell to the nearest source, with that source's label.
 
-    friction: minutes per metre per cell, positive; inf, NaN, zero or negative is impassable.
+    friction: minutes per metre per cell, positive; inf, NaN, zero or negative is impassable; or a
+    `Surface` prepared from it, to share the preparation between searches.
     sources: (n, 2) row, col; labels: one per source (default 0..n-1); when two sources are equally
     near a cell, which label it gets depends on the search order but is the same on every run. A source
     on an impassable cell gets 0 minutes but reaches nothing. Cells farther than `max_minutes` are
@@ -261,33 +294,32 @@ def travel_time(
     initial: a previous result to update when sources are added: only cells the new sources reach
     strictly faster change, so the search stays local, and the minutes equal a full recomputation
     over old and new sources. `invalid` (with `initial`): a mask of cells whose initial values no longer
-    hold because the source they came from was removed; they are recomputed from the valid cells around
-    them (and any new sources), so removing a source is local too. `predecessors`: also return, per cell, the flat index of the previous
-    cell on its least-cost path (-1 at sources and unreached cells), for `least_cost_path`.
+    hold because the source they came from was removed (whose cell holds no kept source); they are
+    recomputed from the valid cells around them and any new sources, so removing a source is local too.
+    `predecessors`: also return, per cell, the flat index of the previous cell on its least-cost path
+    (-1 at sources and unreached cells), for `least_cost_path`.
     """
-    friction = np.asarray(friction)
-    if friction.ndim != 2:
-        raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
-    if not cell_size > 0:
-        raise ValueError(f"cell_size must be positive, not {cell_size}")
+    surface = friction if isinstance(friction, Surface) else prepare(friction, cell_size)
+    if surface.cell_size != cell_size:
+        raise ValueError(f"the surface was prepared for {surface.cell_size} m cells, not {cell_size}")
     if neighbours not in (8, 16):
         raise ValueError(f"neighbours must be 8 or 16, not {neighbours}")
     sources = np.asarray(sources, dtype=np.int64).reshape(-1, 2)
-    rows, cols = friction.shape
+    rows, cols = shape = surface.shape
     outside = (sources[:, 0] < 0) | (sources[:, 0] >= rows) | (sources[:, 1] < 0) | (sources[:, 1] >= cols)
     if outside.any():
-        raise ValueError(f"sources outside the grid {friction.shape}: {sources[outside].tolist()}")
+        raise ValueError(f"sources outside the grid {shape}: {sources[outside].tolist()}")
     labels = np.arange(len(sources), dtype=np.int32) if labels is None else np.asarray(labels, dtype=np.int32)
     if labels.shape != (len(sources),):
         raise ValueError(f"labels must have one entry per source ({len(sources)}), not {labels.shape}")
-    if initial is not None and initial.minutes.shape != friction.shape:
-        raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {friction.shape}")
+    if initial is not None and initial.minutes.shape != shape:
+        raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {shape}")
     if initial is not None and predecessors and initial.predecessor is None:
         raise ValueError("predecessors asked for, but the initial result has none")
-    if invalid is not None and (initial is None or np.shape(invalid) != friction.shape):
+    if invalid is not None and (initial is None or np.shape(invalid) != shape):
         raise ValueError("invalid needs an initial result and the shape of the friction")
 
-    clean = _padded(np.where(friction > 0, friction, np.inf), np.inf, np.float64)  # NaN fails "> 0" too
+    clean = surface.padded
     if initial is None:
         minutes = np.full(clean.shape, np.inf)
         label = np.full(clean.shape, -1, dtype=np.int32)
@@ -303,12 +335,11 @@ def travel_time(
         frontier = _reopen(minutes, label, pred, predecessors, _padded(invalid, False, bool))
     start = np.concatenate([_seed(*state[1:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
-    passable = clean[np.isfinite(clean)]
-    if passable.size:
-        bucket = cell_size * passable.min()  # the cheapest move: one orthogonal step between the fastest cells
+    if surface.passable:
+        bucket = cell_size * surface.least  # the cheapest move: one orthogonal step between the fastest cells
         longest = np.inf if np.isinf(max_minutes) else max_minutes
         if np.isinf(longest):
-            longest = passable.max() * cell_size * 2.5 * (rows + cols)  # bound on the slowest shortest path
+            longest = surface.most * cell_size * 2.5 * (rows + cols)  # bound on the slowest shortest path
         if longest / bucket <= MAX_BUCKETS:
             _search_buckets(*state, start, *stencil, float(max_minutes), bucket)
         else:

@@ -1,0 +1,71 @@
+"""Benchmark (run by hand): one-facility scenarios, incremental vs full recomputation, full Mali at 1 km.
+
+    python bench/scenario.py [--resolution 1000] [--repeat 3]
+
+For each scenario, times the travel-time update from the baseline (incremental: only where the change can
+matter) and a full recomputation over every counting site, checks that both give the same minutes, and
+prints the ratio. The whole evaluation (tables, polygons, catchments, gaps) is timed once for reference.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from geo_justice import analysis
+from geo_justice.access import AccessParams, Engine
+from geo_justice.scenarios import read_scenario, scenario_facilities, updated_access
+from layers.catalog import load_dataset
+
+SCENARIOS = {
+    "Kidal's court reopens": {"facility": "ml-tgi-kidal", "status": "operational"},
+    "Goundam's court back at its seat": {"facility": "ml-ti-goundam", "sitting": "seat"},
+    "Koutiala's court closes": {"facility": "ml-tgi-koutiala", "status": "closed"},
+    "a new court at Aguelhok": {"add": "court", "at": "Aguelhok"},
+    "San's court sits in Ségou": {"facility": "ml-tgi-san", "sitting": "Ségou"},
+}
+
+
+def best_of(repeat: int, action) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resolution", type=float, default=1000.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    dataset = load_dataset()
+    engine = Engine(dataset)
+    params = AccessParams(resolution_m=args.resolution)
+    baseline = engine.access(params)
+    updated_access(engine, baseline, baseline.facilities)  # compile and warm the caches
+    print(f"grid {baseline.grid.shape[0]} x {baseline.grid.shape[1]} cells of {args.resolution:g} m, "
+          f"{baseline.sites} counting sites; best of {args.repeat}")
+    print(f"{'scenario':<36}{'incremental s':>15}{'full s':>9}{'ratio':>8}{'cells changed':>15}")
+    ratios = []
+    for name, change in SCENARIOS.items():
+        scenario = read_scenario({"name": name, "changes": [change]}, dataset)
+        facilities = scenario_facilities(dataset, scenario, params)
+        quick_s, quick = best_of(args.repeat, lambda: updated_access(engine, baseline, facilities))
+        full_s, full = best_of(args.repeat, lambda: updated_access(engine, baseline, facilities, incremental=False))
+        if not np.array_equal(quick.minutes, full.minutes):
+            raise SystemExit(f"{name}: incremental and full recomputation differ")
+        ratios.append(full_s / quick_s)
+        changed = int((quick.minutes != baseline.minutes).sum())
+        print(f"{name:<36}{quick_s:>15.3f}{full_s:>9.3f}{ratios[-1]:>7.1f}x{changed:>15,}")
+    print(f"median speed-up {np.median(ratios):.1f}x (minutes identical in every scenario)")
+    scenario = read_scenario({"name": "Kidal", "changes": [SCENARIOS["Kidal's court reopens"]]}, dataset)
+    start = time.perf_counter()
+    analysis.scenario(engine, scenario, params, (60, 120, 240))
+    print(f"whole evaluation of one scenario (tables, changed areas, catchments, gaps): {time.perf_counter() - start:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ from .analysis import AnalysisResult
 from .conflict import ConflictParams
 from .export import write_raster, write_tables
 from .friction import FrictionParams
+from .scenarios import read_scenario
 
 LAYER_READERS = {
     "courts": lambda path, opts: read_facilities(path, "court", **opts),
@@ -229,6 +230,62 @@ def exposure(engine: Engine, params: AccessParams, radius: float, days: int, cha
     click.echo(f"\nCourts more than {chain_threshold:g} minutes from a working prison: {len(chain)}")
     if len(chain):
         echo_table(chain)
+    export(result, output)
+
+
+@main.group()
+def scenario() -> None:
+    """What-if scenarios: changes applied on top of the data, never written into it."""
+
+
+@scenario.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@access_options
+@THRESHOLDS
+@OUTPUT
+def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
+    """Evaluate the scenario in FILE (JSON) against the data: people gaining and losing access, per region and court."""
+    change = run_checked(lambda: read_scenario(file, engine.dataset))
+    result = with_progress(lambda p: analysis.scenario(engine, change, params, thresholds or DEFAULT_THRESHOLDS, p))
+    table = result.summary
+    click.echo(f"Scenario '{change.name}' ({len(change.changes)} changes) against the data as of {params.as_of}:")
+    echo_table(table[["region", "population"] + [c for c in table.columns if c.startswith(("gained_", "lost_"))]])
+    if change.mobile:
+        click.echo("\nTime-averaged persons within each threshold (mobile hearings weighted by how often they sit):")
+        echo_table(table[["region"] + [c for c in table.columns if c.startswith("time_averaged_")]])
+    facilities = result.layers["facilities"]
+    click.echo("\nCourts whose catchment changes most:")
+    echo_table(facilities[facilities["change"] != 0].head(10))
+    export(result, output)
+
+
+@main.command()
+@access_options
+@click.option("--k", type=int, required=True, help="New sites to choose.")
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes within which people count as served.")
+@click.option("--candidates", default=None, help="Candidate places, comma-separated (default: every town of the settlements layer).")
+@click.option("--grid-km", type=float, default=None, help="Candidates on a lattice every this many km instead of towns.")
+@click.option("--fixed", default=None, help="Places chosen whatever happens, comma-separated.")
+@click.option("--max-risk", type=float, default=None, help="Leave out candidates whose risk is above this.")
+@click.option("--weighting", type=click.Choice(["population", "gap"]), default="population", show_default=True,
+              help="gap: only settled cells (--min-density) count, as in gap hotspots.")
+@click.option("--min-density", type=float, default=20.0, show_default=True)
+@click.option("--exact", is_flag=True, help="Also solve exactly (integer program) and report the greedy's gap.")
+@OUTPUT
+def site(engine: Engine, params: AccessParams, k: int, threshold: float, candidates: str | None, grid_km: float | None,
+         fixed: str | None, max_risk: float | None, weighting: str, min_density: float, exact: bool, output: Path | None) -> None:
+    """Choose K sites (new courts or mobile hearing points) that bring the most people within the threshold."""
+    def names(text: str | None) -> list[str] | None:
+        return [n.strip() for n in text.split(",") if n.strip()] if text else None
+    result = with_progress(lambda p: analysis.siting(
+        engine, params, k, threshold, candidates=names(candidates), grid_km=grid_km, fixed=names(fixed) or (),
+        max_risk=max_risk, weighting=weighting, min_density=min_density, solve_exactly=exact, progress=p))
+    echo_table(result.layers["sites"].drop(columns="geometry"))
+    row = result.summary.iloc[0]
+    click.echo(f"\n{row['covered_weight']:,.0f} of {row['uncovered_weight']:,.0f} people beyond {threshold:g} min brought within it; "
+               f"the greedy choice is proven to reach at least {row['proven_ratio']:.1%} of the optimum")
+    if row["exact_optimum"] is not None and pd.notna(row["exact_optimum"]):
+        click.echo(f"exact optimum {row['exact_optimum']:,.0f} (gap {row['gap_to_optimum']:.2%})")
     export(result, output)
 
 

@@ -66,7 +66,7 @@ class Grid:
         if rows.size == 0:
             rows, cols = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        return (Grid(self.crs, self.transform * Affine.translation(c0, r0), (int(r1 - r0), int(c1 - c0))),
+        return (Grid(self.crs, self.transform @ Affine.translation(c0, r0), (int(r1 - r0), int(c1 - c0))),
                 (slice(r0, r1), slice(c0, c1)))
 
     def cells(self, geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

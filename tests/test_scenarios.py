@@ -176,3 +176,28 @@ def test_scenarios_over_http(dataset, tmp_path):
     assert [f["properties"]["order"] for f in sited["features"]] == [1, 2]
     assert sited["summary"][0]["gap_to_optimum"] is not None
     assert client.post("/analysis/siting", json={"k": 0}).status_code == 400
+
+
+def test_every_court_working_at_its_seat_is_the_nominal_coverage(engine):
+    state = engine.dataset.facilities_as_of("court", PARAMS.as_of)
+    changes = [{"facility": row.id, "status": "operational", "sitting": "seat"} for row in state.itertuples()
+               if row.status not in ("operational", "partial") or row.sitting_name]
+    assert len(changes) >= 9  # the 8 relocated courts and at least Kidal's closed one
+    result = analysis.scenario(engine, read_scenario({"name": "all home", "changes": changes}, engine.dataset), PARAMS, T)
+    nominal = analysis.coverage(engine, PARAMS, T).summary.set_index("region")
+    scenario = result.summary.set_index("region")
+    for t in T:
+        np.testing.assert_allclose(scenario[f"scenario_{t:g}"], nominal[f"nominal_{t:g}"], rtol=1e-12)
+        np.testing.assert_allclose(scenario[f"gained_{t:g}"] - scenario[f"lost_{t:g}"], nominal[f"lost_{t:g}"], rtol=1e-9, atol=1e-6)
+
+
+def test_the_readme_scenario_is_valid(engine):
+    import json
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Scenarios and siting", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    change = read_scenario(json.loads(block), engine.dataset)
+    assert len(change.changes) == 5 and change.mobile[0].availability == pytest.approx(20 / 250)
+    total = analysis.scenario(engine, change, PARAMS, T).summary.set_index("region").loc["All"]
+    assert total["gained_120"] > 0 and total["time_averaged_120"] > total["baseline_120"]

@@ -13,7 +13,7 @@ from geo_justice.scenarios import read_scenario
 
 from .analysis import Params, Thresholds, answer
 from .geojson import table
-from .http import require_token
+from .http import etag_for, require_token, respond
 
 router = APIRouter(tags=["scenarios"])
 ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
@@ -45,6 +45,26 @@ def post_scenario(request: Request, p: Params, threshold: Thresholds = None,
 @router.get("/scenarios", summary="Saved scenarios")
 def list_scenarios(request: Request) -> dict:
     return {"scenarios": table(request.app.state.store.scenarios())}
+
+
+@router.get("/scenarios/compare", response_class=Response, summary="Saved scenarios side by side")
+def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
+                      id: list[str] = Query(description="Saved scenario ids (repeatable)")) -> Response:
+    dataset = request.app.state.engine.dataset
+    specs = [request.app.state.store.scenario(key) for key in id]
+    missing = [key for key, spec in zip(id, specs) if spec is None]
+    if missing:
+        raise HTTPException(404, f"no saved scenario {missing[0]!r}")
+    changes = [read_scenario(spec, dataset, source=f"scenario {key}") for key, spec in zip(id, specs)]
+    thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
+    engine = request.app.state.engine
+
+    def body() -> dict:
+        result = analysis.compare(engine, changes, p, thresholds)
+        return {"comparison": table(result.summary), "manifest": result.manifest}
+
+    key = (tuple(c.key for c in changes), p, thresholds)
+    return respond(request, etag_for(dataset.version, "compare", key), body, max_age=3600)
 
 
 @router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")

@@ -93,14 +93,7 @@ def scenario(engine: Engine, change: Scenario, params: AccessParams, thresholds:
     scenario's catchments and gap hotspots (beyond the largest threshold)."""
     thresholds = _thresholds(thresholds)
     params = replace(params, mode="actual")
-    baseline = engine.access(params, progress)
-    facilities = scenario_facilities(engine.dataset, change, params)
-    after = updated_access(engine, baseline, facilities, incremental=incremental)
-    averaged = None
-    if change.mobile:
-        standing = updated_access(engine, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
-        averaged = time_averaged(engine, standing, change.mobile, thresholds)
-    table = coverage_delta(baseline, after, engine.regions(baseline.grid), thresholds, averaged)
+    baseline, after, table = _evaluate(engine, change, params, thresholds, progress, incremental)
     layers = {
         "changes": change_polygons(baseline, after, thresholds),
         "coverage": table,
@@ -111,6 +104,35 @@ def scenario(engine: Engine, change: Scenario, params: AccessParams, thresholds:
     manifest = run_manifest(engine.dataset, "scenario", {"access": params, "thresholds": thresholds,
                                                          "scenario": describe(change)})
     return AnalysisResult(layers, table, manifest)
+
+
+def _evaluate(engine: Engine, change: Scenario, params: AccessParams, thresholds: tuple[float, ...],
+              progress: Progress | None, incremental: bool):
+    """Baseline and scenario access, and the coverage delta table."""
+    baseline = engine.access(params, progress)
+    facilities = scenario_facilities(engine.dataset, change, params)
+    after = updated_access(engine, baseline, facilities, incremental=incremental)
+    averaged = None
+    if change.mobile:
+        standing = updated_access(engine, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
+        averaged = time_averaged(engine, standing, change.mobile, thresholds)
+    return baseline, after, coverage_delta(baseline, after, engine.regions(baseline.grid), thresholds, averaged)
+
+
+def compare(engine: Engine, changes: Sequence[Scenario], params: AccessParams,
+            thresholds: Sequence[float] = DEFAULT_THRESHOLDS, progress: Progress | None = None) -> AnalysisResult:
+    """Scenarios side by side: one coverage-delta row per scenario and region."""
+    thresholds = _thresholds(thresholds)
+    params = replace(params, mode="actual")
+    if not changes:
+        raise ValueError("name at least one scenario to compare")
+    rows = [_evaluate(engine, change, params, thresholds, progress, True)[2].assign(scenario=change.name)
+            for change in changes]
+    table = pd.concat(rows, ignore_index=True)
+    table = table[["scenario"] + [c for c in table.columns if c != "scenario"]]
+    manifest = run_manifest(engine.dataset, "scenario compare", {"access": params, "thresholds": thresholds,
+                                                                 "scenarios": [describe(c) for c in changes]})
+    return AnalysisResult({"comparison": table}, table, manifest)
 
 
 def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.0, *,

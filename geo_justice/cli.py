@@ -259,6 +259,22 @@ def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: t
     export(result, output)
 
 
+@scenario.command("compare")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@access_options
+@THRESHOLDS
+@OUTPUT
+def scenario_compare(files: tuple[Path, ...], engine: Engine, params: AccessParams, thresholds: tuple[float, ...],
+                     output: Path | None) -> None:
+    """Several scenarios side by side: people gaining and losing access, per scenario and region."""
+    changes = [run_checked(lambda f=f: read_scenario(f, engine.dataset)) for f in files]
+    result = with_progress(lambda p: analysis.compare(engine, changes, params, thresholds or DEFAULT_THRESHOLDS, p))
+    table = result.summary
+    click.echo(f"Net change in persons within each threshold, as of {params.as_of}:")
+    echo_table(table[["scenario", "region"] + [c for c in table.columns if c.startswith("net_")]])
+    export(result, output)
+
+
 @main.command()
 @access_options
 @click.option("--k", type=int, required=True, help="New sites to choose.")

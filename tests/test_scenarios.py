@@ -139,6 +139,9 @@ def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
                                "--resolution", "5000", "--threshold", "120", "-o", str(tmp_path / "s.gpkg")])
     assert out.exit_code == 0, out.output
     assert "gained_120" in out.output and (tmp_path / "s.gpkg").exists()
+    compared = runner.invoke(main, ["scenario", "compare", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
+                                    str(dataset.root / "scenarios" / "relocated-back-at-seats.json"), "--resolution", "5000"])
+    assert compared.exit_code == 0 and compared.output.count("relocated courts back at their seats") >= 2
     sited = runner.invoke(main, ["site", "--k", "2", "--resolution", "5000", "--candidates", "Tessalit,Araouane,Taoudenni,Aguelhok",
                                  "--exact"])
     assert sited.exit_code == 0, sited.output
@@ -169,6 +172,12 @@ def test_scenarios_over_http(dataset, tmp_path):
     again = client.get(f"/scenarios/{listed['id']}{query}").json()
     assert again["summary"] == body["summary"]
     assert client.get(f"/scenarios/nope{query}").status_code == 404
+    other = {"name": "Goundam at home", "changes": [{"facility": "ml-ti-goundam", "sitting": "seat"}]}
+    second = client.post(f"/scenarios{query}&save=true", json=other, headers={"Authorization": "Bearer s3cret"})
+    side = client.get(f"/scenarios/compare{query}&id={listed['id']}&id={second.headers['location'].rsplit('/', 1)[1]}").json()
+    totals = {row["scenario"]: row["net_120"] for row in side["comparison"] if row["region"] == "All"}
+    assert totals["Kidal reopens"] == pytest.approx(body["summary"][-1]["net_120"]) and totals["Goundam at home"] > 0
+    assert client.get(f"/scenarios/compare{query}&id=nope").status_code == 404
     bad = client.post(f"/scenarios{query}", json={"name": "x", "changes": [{"facility": "ml-nowhere", "status": "closed"}]})
     assert bad.status_code == 400 and "change 1: field 'facility'" in bad.json()["detail"]
     sited = client.post("/analysis/siting?resolution=5000", json={"k": 2, "candidates": ["Tessalit", "Araouane", "Taoudenni"],

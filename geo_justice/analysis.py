@@ -19,6 +19,7 @@ from .delta import change_polygons, coverage_delta, facility_delta
 from .coverage import coverage_table
 from .exposure import conflict_exposure, justice_chain_gap
 from .gaps import gap_hotspots
+from .grid import Grid
 from .manifest import run_manifest
 from .siting import GREEDY_GUARANTEE, build_coverage, candidate_places, exact, greedy
 from .scenarios import MOBILE_TIER, Scenario, describe, scenario_facilities, time_averaged, updated_access
@@ -117,6 +118,16 @@ def _evaluate(engine: Engine, change: Scenario, params: AccessParams, thresholds
         standing = updated_access(engine, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
         averaged = time_averaged(engine, standing, change.mobile, thresholds)
     return baseline, after, coverage_delta(baseline, after, engine.regions(baseline.grid), thresholds, averaged)
+
+
+def minutes_saved(engine: Engine, change: Scenario, params: AccessParams) -> tuple[Grid, np.ndarray]:
+    """Per cell, baseline minus scenario minutes (negative where the scenario is slower; NaN where either
+    cannot reach a court)."""
+    params = replace(params, mode="actual")
+    baseline = engine.access(params)
+    after = updated_access(engine, baseline, scenario_facilities(engine.dataset, change, params))
+    reached = np.isfinite(baseline.minutes) & np.isfinite(after.minutes)
+    return baseline.grid, np.where(reached, baseline.minutes - np.where(reached, after.minutes, 0.0), np.nan)
 
 
 def compare(engine: Engine, changes: Sequence[Scenario], params: AccessParams,

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -146,15 +147,15 @@ def with_progress(action):
         return run_checked(lambda: action(progress))
 
 
-def export(result: AnalysisResult, output: Path | None, raster: tuple | None = None) -> None:
-    """Write the result to `output` (by suffix) with its manifest beside it."""
+def export(result: AnalysisResult, output: Path | None, raster: tuple | None = None, nodata: float = -1.0) -> None:
+    """Write the result to `output` (by suffix) with its manifest beside it; `raster` (grid, values, description) for .tif."""
     if output is None:
         return
     if output.suffix.lower() in (".tif", ".tiff"):
         if raster is None:
             raise UserError(f"{output.name}: this command has no raster output; use .gpkg, .geojson or .csv")
         grid, values, description = raster
-        run_checked(lambda: write_raster(output, grid, values, result.manifest, description=description))
+        run_checked(lambda: write_raster(output, grid, values, result.manifest, nodata=nodata, description=description))
     else:
         run_checked(lambda: write_tables(output, result.layers, result.manifest))
     click.echo(f"wrote {output} (manifest: {output.name}.manifest.json)")
@@ -256,7 +257,8 @@ def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: t
     facilities = result.layers["facilities"]
     click.echo("\nCourts whose catchment changes most:")
     echo_table(facilities[facilities["change"] != 0].head(10))
-    export(result, output)
+    grid, saved = analysis.minutes_saved(engine, change, params)
+    export(result, output, (grid, saved, "minutes saved by the scenario (negative: lost)"), nodata=np.nan)
 
 
 @scenario.command("compare")

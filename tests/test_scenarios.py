@@ -139,6 +139,16 @@ def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
                                "--resolution", "5000", "--threshold", "120", "-o", str(tmp_path / "s.gpkg")])
     assert out.exit_code == 0, out.output
     assert "gained_120" in out.output and (tmp_path / "s.gpkg").exists()
+    raster = runner.invoke(main, ["scenario", "run", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
+                                  "--resolution", "5000", "-o", str(tmp_path / "saved.tif")])
+    assert raster.exit_code == 0, raster.output
+    import rasterio
+    from pyproj import Transformer
+    with rasterio.open(tmp_path / "saved.tif") as saved:
+        minutes = saved.read(1, masked=True)
+        goundam = saved.index(*Transformer.from_crs("EPSG:4326", saved.crs, always_xy=True).transform(-3.67075, 16.41453))
+    # Goundam's people no longer travel to Tombouctou; nobody is slower
+    assert minutes[goundam] > 60 and minutes.min() == 0
     compared = runner.invoke(main, ["scenario", "compare", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
                                     str(dataset.root / "scenarios" / "relocated-back-at-seats.json"), "--resolution", "5000"])
     assert compared.exit_code == 0 and compared.output.count("relocated courts back at their seats") >= 2

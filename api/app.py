@@ -14,7 +14,7 @@ from layers.catalog import load_dataset
 
 from layers.store import Store
 
-from . import analysis, features, problems, scenarios, writes
+from . import analysis, features, maps, problems, scenarios, tiles, writes
 from .http import token_table
 
 #: Environment variable holding the operator's bearer tokens, comma-separated 'name:token' (only hashes are kept).
@@ -56,4 +56,6 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(analysis.router)
     app.include_router(writes.router)
     app.include_router(scenarios.router)
+    app.include_router(tiles.router)
+    app.include_router(maps.router)
     return app

@@ -23,6 +23,7 @@ from .analysis import AnalysisResult
 from .conflict import ConflictParams
 from .export import write_raster, write_tables
 from .friction import FrictionParams
+from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 from .scenarios import read_scenario
 
 LAYER_READERS = {
@@ -324,6 +325,66 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host:
     app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field, store=store))
     click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.group("map")
+def map_group() -> None:
+    """Maps as self-contained HTML files (Leaflet inlined: they open with no network)."""
+
+
+@map_group.command("coverage")
+@access_options
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: the coverage layer and gap hotspots.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@click.option("--incidents", "window", default=None,
+              help="Incidents shown: a date or start/end interval (default: the conflict window before --as-of).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
+def map_coverage(engine: Engine, params: AccessParams, threshold: float, lang: str, window: str | None, output: Path) -> None:
+    """Travel time, coverage, courts by status, relocations, prisons, incidents, catchments and gaps on one map."""
+    from web.maps import coverage_map, page  # like `serve`, the command line is where the core names the web layer
+
+    from .collections import Interval
+
+    def build() -> str:
+        interval = Interval.parse(window) if window else None
+        return page(coverage_map(engine, params, threshold=threshold, lang=lang, window=interval), self_contained=True)
+    text = run_checked(build)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output} ({len(text) / 1e6:.1f} MB, self-contained)")
+
+
+@main.group()
+def tiles() -> None:
+    """XYZ tiles to host without the service."""
+
+
+def zoom_range(text: str) -> list[int]:
+    """'4-10' or '7' as a list of zooms; UserError naming --zoom when bad."""
+    low, _, high = text.partition("-")
+    try:
+        zooms = list(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise UserError(f"--zoom must be a zoom or a range like 4-10, not {text!r}") from None
+    if not zooms or zooms[0] < 0 or zooms[-1] > 18:
+        raise UserError(f"--zoom must be within 0-18, low to high, not {text!r}")
+    return zooms
+
+
+@tiles.command("export")
+@access_options
+@click.option("--layer", type=click.Choice(LAYERS), required=True, help="The layer to export.")
+@click.option("--zoom", default="4-10", show_default=True, help="Zoom or range of zooms, e.g. 4-10.")
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes (coverage layer).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="An .mbtiles file, or a folder to fill with z/x/y.png.")
+def tiles_export(engine: Engine, params: AccessParams, layer: str, zoom: str, threshold: float, output: Path) -> None:
+    """Render a layer's tiles over the study area into MBTiles or a z/x/y folder (empty tiles skipped)."""
+    zooms = zoom_range(zoom)
+    style = run_checked(lambda: TileStyle(layer, params, threshold))
+    total = len(run_checked(lambda: tile_range(engine, style, zooms)))
+    with tqdm(total=total, desc="tiles", unit=" tiles", file=sys.stderr, disable=None) as bar:
+        count = run_checked(lambda: export_tiles(engine, style, zooms, output, bar.update))
+    click.echo(f"wrote {count} tiles of {total} ({layer}, zoom {zooms[0]}-{zooms[-1]}, {style.version(engine.dataset.version)}) to {output}")
 
 
 if __name__ == "__main__":

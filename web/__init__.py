@@ -1,1 +1,1 @@
-"""web: not built yet (see the open issues)."""
+"""web: Folium pages (the coverage map, embeds, route maps) and the offline Leaflet assets they load."""

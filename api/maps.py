@@ -1,0 +1,95 @@
+"""Map pages, embeds and the Leaflet files they load: everything a page needs comes from this origin."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from geo_justice import __version__
+from geo_justice.collections import Interval
+from geo_justice.tiles import TileStyle, attribution
+from web.assets import asset_path, media_type
+from web.i18n import check_lang, label
+from web.maps import TileUrl, coverage_map, embed_map, page
+
+from .analysis import Params
+from .http import etag_for
+from .tiles import Threshold, style_pairs, tile_style, tile_template
+
+router = APIRouter(tags=["maps"])
+Lang = Query("fr", description="Language of labels and legends: fr (default) or en")
+HTML = "text/html; charset=utf-8"
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+
+
+def html_page(request: Request, parts: tuple, build: Callable[[], str], max_age: int = 300) -> Response:
+    """An HTML page with its ETag (data version + parameters), 304 when the client has it, cached in memory."""
+    engine = request.app.state.engine
+    etag = etag_for(engine.dataset.version, *parts)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    content = engine.cache.get_or_compute(("html", etag), lambda: build().encode(), len)
+    return Response(content, media_type=HTML, headers=headers)
+
+
+def served_tiles(request: Request) -> TileUrl:
+    """Versioned tile URLs of the service for the request's style parameters."""
+    pairs, version = style_pairs(request), request.app.state.engine.dataset.version
+    return lambda style: tile_template(style.layer, pairs, style.version(version))
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static(request: Request, name: str) -> Response:
+    """Leaflet, its plugins and jQuery, as installed from PyPI (XStatic packages)."""
+    try:
+        path = asset_path(name)
+    except KeyError:
+        raise HTTPException(404, f"no static file {name!r}") from None
+    etag = etag_for("static", __version__, name, path.stat().st_size, path.stat().st_mtime_ns)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(path.read_bytes(), media_type=media_type(name), headers=headers)
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse, summary="The coverage map (Folium, works offline)")
+def coverage(request: Request, p: Params, threshold: float = Threshold, lang: str = Lang,
+             incidents: str | None = Query(None, description="Incidents shown: a date or start/end interval "
+                                           "(default: the conflict window before as_of)")) -> Response:
+    check_lang(lang)
+    window = Interval.parse(incidents) if incidents else None
+    engine, tiles = request.app.state.engine, served_tiles(request)
+    return html_page(request, ("map", p, threshold, lang, incidents), lambda: page(
+        coverage_map(engine, p, threshold=threshold, lang=lang, window=window, tile_url=tiles)))
+
+
+@router.get("/embed/{layer}", response_class=HTMLResponse, summary="A one-layer full-page map for an iframe")
+def embed(request: Request, layer: str, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+    check_lang(lang)
+    style, engine, tiles = tile_style(layer, p, threshold), request.app.state.engine, served_tiles(request)
+    return html_page(request, ("embed", style.key, lang), lambda: page(embed_map(engine, style, tiles, lang=lang)))
+
+
+def snippet_html(request: Request, style: TileStyle, lang: str, height: int) -> str:
+    src = f"{str(request.base_url).rstrip('/')}/embed/{style.layer}?{urlencode([*style_pairs(request), ('lang', lang)])}"
+    title = label(lang, style.layer, t=style.threshold, date=style.params.as_of, start="", end="")
+    sources = "; ".join(attribution(request.app.state.engine, style))
+    return (f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" width="100%" height="{height}" '
+            f'style="border:0" loading="lazy" allowfullscreen></iframe>\n'
+            f'<p style="font-size:12px;margin:4px 0">{html.escape(sources)}</p>\n')
+
+
+@router.get("/embed/{layer}/snippet", response_class=HTMLResponse, summary="The iframe HTML to paste, with attribution")
+def snippet(request: Request, layer: str, p: Params, threshold: float = Threshold, lang: str = Lang,
+            height: int = Query(450, ge=100, le=2000, description="iframe height in pixels")) -> Response:
+    check_lang(lang)
+    style = tile_style(layer, p, threshold)
+    return html_page(request, ("snippet", style.key, lang, height, str(request.base_url)),
+                     lambda: snippet_html(request, style, lang, height))

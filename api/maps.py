@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo_justice import __version__
 from geo_justice.collections import Interval
+from geo_justice.scenarios import read_scenario
 from geo_justice.tiles import TileStyle, attribution
 from web.assets import asset_path, media_type
 from web.i18n import check_lang, label
-from web.maps import TileUrl, coverage_map, embed_map, page
+from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
 from .analysis import Params
 from .http import etag_for
@@ -68,6 +69,18 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
     engine, tiles = request.app.state.engine, served_tiles(request)
     return html_page(request, ("map", p, threshold, lang, incidents), lambda: page(
         coverage_map(engine, p, threshold=threshold, lang=lang, window=window, tile_url=tiles)))
+
+
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")
+def scenario(request: Request, scenario_id: str, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+    check_lang(lang)
+    spec = request.app.state.store.scenario(scenario_id)
+    if spec is None:
+        raise HTTPException(404, f"no saved scenario {scenario_id!r}")
+    engine, tiles = request.app.state.engine, served_tiles(request)
+    change = read_scenario(spec, engine.dataset, source=f"scenario {scenario_id}")
+    return html_page(request, ("scenario map", change.key, p, threshold, lang), lambda: page(
+        scenario_map(engine, p, change, threshold=threshold, lang=lang, tile_url=tiles)))
 
 
 @router.get("/embed/{layer}", response_class=HTMLResponse, summary="A one-layer full-page map for an iframe")

@@ -21,7 +21,7 @@ from . import analysis
 from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
 from .analysis import AnalysisResult
 from .conflict import ConflictParams
-from .export import write_raster, write_tables
+from .export import atomic_write, write_raster, write_tables
 from .friction import FrictionParams
 from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 from .scenarios import read_scenario
@@ -348,8 +348,27 @@ def map_coverage(engine: Engine, params: AccessParams, threshold: float, lang: s
     def build() -> str:
         interval = Interval.parse(window) if window else None
         return page(coverage_map(engine, params, threshold=threshold, lang=lang, window=interval), self_contained=True)
-    text = run_checked(build)
-    output.write_text(text, encoding="utf-8")
+    write_page(output, run_checked(build))
+
+
+@map_group.command("scenario")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@access_options
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: who gains or loses access within it.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
+def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: float, lang: str, output: Path) -> None:
+    """Where the scenario in FILE changes access, and its courts with their catchment change."""
+    from web.maps import page, scenario_map
+
+    def build() -> str:
+        change = read_scenario(file, engine.dataset)
+        return page(scenario_map(engine, params, change, threshold=threshold, lang=lang), self_contained=True)
+    write_page(output, run_checked(build))
+
+
+def write_page(output: Path, text: str) -> None:
+    atomic_write(output, lambda target: target.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output} ({len(text) / 1e6:.1f} MB, self-contained)")
 
 

@@ -149,6 +149,10 @@ def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
         goundam = saved.index(*Transformer.from_crs("EPSG:4326", saved.crs, always_xy=True).transform(-3.67075, 16.41453))
     # Goundam's people no longer travel to Tombouctou; nobody is slower
     assert minutes[goundam] > 60 and minutes.min() == 0
+    drawn = runner.invoke(main, ["map", "scenario", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
+                                 "--resolution", "5000", "-o", str(tmp_path / "scenario.html")])
+    assert drawn.exit_code == 0, drawn.output
+    assert "relocated courts back at their seats" in (tmp_path / "scenario.html").read_text(encoding="utf-8")
     compared = runner.invoke(main, ["scenario", "compare", str(dataset.root / "scenarios" / "relocated-back-at-seats.json"),
                                     str(dataset.root / "scenarios" / "relocated-back-at-seats.json"), "--resolution", "5000"])
     assert compared.exit_code == 0 and compared.output.count("relocated courts back at their seats") >= 2
@@ -188,6 +192,11 @@ def test_scenarios_over_http(dataset, tmp_path):
     totals = {row["scenario"]: row["net_120"] for row in side["comparison"] if row["region"] == "All"}
     assert totals["Kidal reopens"] == pytest.approx(body["summary"][-1]["net_120"]) and totals["Goundam at home"] > 0
     assert client.get(f"/scenarios/compare{query}&id=nope").status_code == 404
+    page = client.get(f"/maps/scenario/{listed['id']}{query}&lang=en")
+    assert page.status_code == 200 and "Kidal reopens" in page.text and "Gain access within 120 min" in page.text
+    assert f"{body['summary'][-1]['gained_120']:,.0f}" in page.text  # the figure in the map's title box
+    assert "cdn" not in page.text.lower() and "/static/" in page.text
+    assert client.get(f"/maps/scenario/nope{query}").status_code == 404
     bad = client.post(f"/scenarios{query}", json={"name": "x", "changes": [{"facility": "ml-nowhere", "status": "closed"}]})
     assert bad.status_code == 400 and "change 1: field 'facility'" in bad.json()["detail"]
     sited = client.post("/analysis/siting?resolution=5000", json={"k": 2, "candidates": ["Tessalit", "Araouane", "Taoudenni"],

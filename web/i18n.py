@@ -17,6 +17,10 @@ LABELS: dict[str, dict[str, str]] = {
         "events": "incidents", "fatalities": "morts", "mode_actual": "tribunaux en fonction, là où ils siègent",
         "mode_nominal": "tous les tribunaux, à leur siège", "legend": "Légende",
         "court_status": "Statut des tribunaux",
+        "gained": "Gagnent l'accès à moins de {t:g} min", "lost": "Perdent l'accès à moins de {t:g} min",
+        "scenario_courts": "Tribunaux du scénario", "before": "Avant", "after": "Après", "change": "Variation",
+        "added": "ajouté (hypothèse)", "mobile": "audience foraine ({n:g} sessions par an)",
+        "baseline_traveltime": "Temps de trajet actuel (minutes)",
     },
     "en": {
         "title": "Access to justice: travel time to the nearest working court",
@@ -32,6 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
         "events": "incidents", "fatalities": "fatalities", "mode_actual": "working courts at their sitting place",
         "mode_nominal": "every court at its seat", "legend": "Legend",
         "court_status": "Court status",
+        "gained": "Gain access within {t:g} min", "lost": "Lose access within {t:g} min",
+        "scenario_courts": "Courts in the scenario", "before": "Before", "after": "After", "change": "Change",
+        "added": "added (hypothetical)", "mobile": "mobile hearing ({n:g} sessions a year)",
+        "baseline_traveltime": "Travel time today (minutes)",
     },
 }
 

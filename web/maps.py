@@ -20,6 +20,7 @@ from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.collections import Interval, incidents_view
 from geo_justice.colours import INCIDENT_COLOUR, PRISON_COLOUR, STATUS_COLOURS, Ramp
+from geo_justice.scenarios import MOBILE_TIER, Scenario, scenario_facilities
 from geo_justice.tiles import RASTER_LAYERS, TileStyle, attribution, bounds, overlay_png, ramp_of
 
 from .assets import inline, localise
@@ -268,6 +269,52 @@ def coverage_map(engine: Engine, params: AccessParams, *, threshold: float = 120
     HtmlControl(legend_html(lang, styles[0], with_status=True)).add_to(fmap)
     sources = [*attribution(engine, styles[1]), *attribution(engine, styles[0]), *incident_sources]
     Attribution(sources).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+    return fmap
+
+
+GAINED, LOST, ADDED = "#1a9850", "#d73027", "#2c7bb6"
+
+
+def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, threshold: float = 120.0, lang: str = "fr",
+                 tile_url: TileUrl | None = None) -> folium.Map:
+    """Where people gain or lose access within `threshold` under the scenario, and its courts with their catchment change."""
+    check_lang(lang)
+    result = analysis.scenario(engine, change, params, (threshold,))
+    fmap = _base_map(engine, params, lang, tile_url)
+    _raster(engine, TileStyle("traveltime", params, threshold), label(lang, "baseline_traveltime"), tile_url,
+            show=False).add_to(fmap)
+    changes = result.layers["changes"]
+    for kind, colour in (("gained", GAINED), ("lost", LOST)):
+        rows = changes[changes["change"] == kind]
+        if len(rows):
+            _outlines(rows, label(lang, kind, t=threshold), ["population"], [label(lang, "population")],
+                      {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.5}, True).add_to(fmap)
+    delta = result.layers["facilities"].set_index("id")
+    group = folium.FeatureGroup(name=label(lang, "scenario_courts"))
+    mobile = {f"scenario-{n}": c.sessions_per_year for n, c in enumerate(change.changes, start=1) if c in change.mobile}
+    for _, row in scenario_facilities(engine.dataset, change, params).iterrows():
+        added = row["id"].startswith("scenario-")
+        status = label(lang, "mobile", n=mobile[row["id"]]) if row["tier"] == MOBILE_TIER else (
+            label(lang, "added") if added else label(lang, row["status"]))
+        before, after = delta.loc[row["id"], ["baseline_population", "scenario_population"]]
+        popup = (f"<b>{html.escape(row['name'])}</b><br>{html.escape(status)}<br>"
+                 f"{label(lang, 'population')}: {label(lang, 'before')} {number(lang, before)}, "
+                 f"{label(lang, 'after')} {number(lang, after)}")
+        colour = ADDED if added else STATUS_COLOURS.get(row["status"], STATUS_COLOURS["unknown"])
+        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=7 if added else 5, color="#ffffff", weight=2,
+                            fill=True, fill_color=colour, fill_opacity=0.95, tooltip=html.escape(row["name"]),
+                            popup=folium.Popup(popup, max_width=300)).add_to(group)
+    group.add_to(fmap)
+    total = result.summary.set_index("region").loc["All"]
+    title = (f"<b>{html.escape(change.name)}</b><br>{html.escape(change.description)}<br>"
+             f"{html.escape(label(lang, 'gained', t=threshold))}: {number(lang, total[f'gained_{threshold:g}'])}<br>"
+             f"{html.escape(label(lang, 'lost', t=threshold))}: {number(lang, total[f'lost_{threshold:g}'])}")
+    HtmlControl(title, "topright").add_to(fmap)
+    swatch = '<span style="display:inline-block;width:14px;height:10px;margin-right:4px;background:{}"></span>{}<br>'
+    HtmlControl("".join(swatch.format(c, html.escape(label(lang, k, t=threshold)))
+                        for k, c in (("gained", GAINED), ("lost", LOST)))).add_to(fmap)
+    Attribution(attribution(engine, TileStyle("traveltime", params, threshold))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
     return fmap
 

@@ -289,16 +289,28 @@ def scenario_compare(files: tuple[Path, ...], engine: Engine, params: AccessPara
 @click.option("--weighting", type=click.Choice(["population", "gap"]), default="population", show_default=True,
               help="gap: only settled cells (--min-density) count, as in gap hotspots.")
 @click.option("--min-density", type=float, default=20.0, show_default=True)
+@click.option("--region-weight", "region_weights", multiple=True, metavar="REGION=W",
+              help="Multiply a region's people by W (repeatable), e.g. Tombouctou=2.")
 @click.option("--exact", is_flag=True, help="Also solve exactly (integer program) and report the greedy's gap.")
 @OUTPUT
 def site(engine: Engine, params: AccessParams, k: int, threshold: float, candidates: str | None, grid_km: float | None,
-         fixed: str | None, max_risk: float | None, weighting: str, min_density: float, exact: bool, output: Path | None) -> None:
+         fixed: str | None, max_risk: float | None, weighting: str, min_density: float, region_weights: tuple[str, ...],
+         exact: bool, output: Path | None) -> None:
     """Choose K sites (new courts or mobile hearing points) that bring the most people within the threshold."""
     def names(text: str | None) -> list[str] | None:
         return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+    def weight(text: str) -> tuple[str, float]:
+        region, _, value = text.rpartition("=")
+        try:
+            return region.strip(), float(value)
+        except ValueError:
+            raise UserError(f"--region-weight {text!r}: expected REGION=NUMBER") from None
+    weights = dict(weight(w) for w in region_weights) or None
     result = with_progress(lambda p: analysis.siting(
         engine, params, k, threshold, candidates=names(candidates), grid_km=grid_km, fixed=names(fixed) or (),
-        max_risk=max_risk, weighting=weighting, min_density=min_density, solve_exactly=exact, progress=p))
+        max_risk=max_risk, weighting=weighting, region_weights=weights, min_density=min_density, solve_exactly=exact,
+        progress=p))
     echo_table(result.layers["sites"].drop(columns="geometry"))
     row = result.summary.iloc[0]
     click.echo(f"\n{row['covered_weight']:,.0f} of {row['uncovered_weight']:,.0f} people beyond {threshold:g} min brought within it; "

@@ -16,6 +16,7 @@ from layers.store import Store
 
 from . import analysis, features, maps, problems, scenarios, tiles, writes
 from .http import token_table
+from .routes import router as routes_router
 
 #: Environment variable holding the operator's bearer tokens, comma-separated 'name:token' (only hashes are kept).
 TOKENS_ENV = "GEO_JUSTICE_TOKENS"
@@ -56,6 +57,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(analysis.router)
     app.include_router(writes.router)
     app.include_router(scenarios.router)
+    app.include_router(routes_router)
     app.include_router(tiles.router)
     app.include_router(maps.router)
     return app

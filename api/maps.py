@@ -18,7 +18,8 @@ from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
 from .analysis import Params
 from .http import etag_for
-from .tiles import Threshold, style_pairs, tile_style, tile_template
+from .scenarios import ScenarioId
+from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
 
 router = APIRouter(tags=["maps"])
 Lang = Query("fr", description="Language of labels and legends: fr (default) or en")
@@ -72,7 +73,7 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
 
 
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")
-def scenario(request: Request, scenario_id: str, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
     check_lang(lang)
     spec = request.app.state.store.scenario(scenario_id)
     if spec is None:
@@ -84,7 +85,7 @@ def scenario(request: Request, scenario_id: str, p: Params, threshold: float = T
 
 
 @router.get("/embed/{layer}", response_class=HTMLResponse, summary="A one-layer full-page map for an iframe")
-def embed(request: Request, layer: str, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+def embed(request: Request, layer: Layer, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
     check_lang(lang)
     style, engine, tiles = tile_style(layer, p, threshold), request.app.state.engine, served_tiles(request)
     return html_page(request, ("embed", style.key, lang), lambda: page(embed_map(engine, style, tiles, lang=lang)))
@@ -100,7 +101,7 @@ def snippet_html(request: Request, style: TileStyle, lang: str, height: int) -> 
 
 
 @router.get("/embed/{layer}/snippet", response_class=HTMLResponse, summary="The iframe HTML to paste, with attribution")
-def snippet(request: Request, layer: str, p: Params, threshold: float = Threshold, lang: str = Lang,
+def snippet(request: Request, layer: Layer, p: Params, threshold: float = Threshold, lang: str = Lang,
             height: int = Query(450, ge=100, le=2000, description="iframe height in pixels")) -> Response:
     check_lang(lang)
     style = tile_style(layer, p, threshold)

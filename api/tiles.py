@@ -5,7 +5,9 @@ import html
 import inspect
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from geo_justice.tiles import LAYERS, TILEJSON_ZOOMS, TileStyle, attribution, bounds, check_tile, render_tile
@@ -16,6 +18,10 @@ from .http import etag_for, respond
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 IMMUTABLE = "public, max-age=31536000, immutable"
 UNVERSIONED_MAX_AGE = 300
+Layer = Annotated[str, Path(description="traveltime, coverage, risk, basemap, courts, prisons or incidents")]
+Z = Annotated[int, Path(description="Zoom level (0 to 18)")]
+X = Annotated[int, Path(description="Tile column (0 to 2^z - 1)")]
+Y = Annotated[int, Path(description="Tile row from the top (0 to 2^z - 1)")]
 Threshold = Query(120.0, gt=0, description="coverage layer: minutes within which a cell counts as covered")
 #: Query parameters that name a style; others (lang, v, ...) never enter a tile URL.
 STYLE_PARAMS = frozenset([*inspect.signature(params).parameters, "threshold"])
@@ -51,7 +57,7 @@ def tilejson_body(request: Request, style: TileStyle) -> dict:
 
 
 @router.get("/{layer}/tilejson.json", summary="TileJSON 3.0.0 of a layer, with its versioned tile URL")
-def tilejson(request: Request, layer: str, p: Params, threshold: float = Threshold) -> Response:
+def tilejson(request: Request, layer: Layer, p: Params, threshold: float = Threshold) -> Response:
     style = tile_style(layer, p, threshold)
     engine = request.app.state.engine
     etag = etag_for("tilejson", style.version(engine.dataset.version), str(request.url))
@@ -60,7 +66,7 @@ def tilejson(request: Request, layer: str, p: Params, threshold: float = Thresho
 
 @router.get("/{layer}/{z}/{x}/{y}.png", response_class=Response, summary="A 256 px Web Mercator PNG tile",
             responses={200: {"content": {"image/png": {}}}})
-def tile(request: Request, layer: str, z: int, x: int, y: int, p: Params, threshold: float = Threshold,
+def tile(request: Request, layer: Layer, z: Z, x: X, y: Y, p: Params, threshold: float = Threshold,
          v: str | None = Query(None, description="Style version from the TileJSON: makes the URL immutable")) -> Response:
     style = tile_style(layer, p, threshold)
     check_tile(z, x, y)

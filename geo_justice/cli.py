@@ -339,6 +339,54 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: embedded).")
+@click.option("--depot", "depots", multiple=True, required=True, help="Town the teams leave from and return to (repeatable).")
+@click.option("--stops", required=True, help="Towns, comma-separated; Town:days:priority sets hearing days and priority.")
+@click.option("--teams", type=int, default=1, show_default=True, help="Teams based at each depot.")
+@click.option("--days", "max_days", type=int, default=10, show_default=True, help="Most days per circuit.")
+@click.option("--start", required=True, help="First day of the circuits (YYYY-MM-DD); also the conflict layer's date.")
+@click.option("--drive-hours", type=float, default=8.0, show_default=True, help="Most driving hours per day (driving by day only).")
+@click.option("--hearing-days", type=int, default=1, show_default=True, help="Hearing days per stop unless the stop says.")
+@click.option("--risk", type=click.Choice(["avoid", "penalise", "ignore"]), default="penalise", show_default=True)
+@click.option("--risk-level", type=float, default=ConflictParams.avoid_risk, show_default=True, help="avoid: impassable above this risk.")
+@click.option("--penalty", type=float, default=ConflictParams.penalty, show_default=True, help="At most 1+penalty times slower in risky cells.")
+@click.option("--resolution", type=float, default=1000.0, show_default=True, help="Cell size in metres.")
+@click.option("--seconds", type=float, default=None, help="Solver time limit (default: by the number of stops).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GeoJSON of the plan.")
+@click.option("--gpx", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GPX 1.1 of the plan.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="CSV itinerary.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="HTML map (Folium).")
+def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int, max_days: int, start: str,
+          drive_hours: float, hearing_days: int, risk: str, risk_level: float, penalty: float, resolution: float,
+          seconds: float | None, output: Path | None, gpx: Path | None, csv_path: Path | None, map_path: Path | None) -> None:
+    """Plan mobile-hearing circuits from depots through towns, by day, away from recent incidents."""
+    import json
+
+    from .route_files import plan_csv, plan_geojson, plan_gpx, plan_text
+    from .routes import parse_stops, plan_routes, route_request
+
+    def plan():
+        dataset = load_dataset(data_dir)
+        request = route_request(dataset, list(depots), parse_stops(stops), hearing_days=hearing_days, risk=risk,
+                                risk_level=risk_level, penalty=penalty, start=start, teams=teams, max_days=max_days,
+                                max_drive_hours=drive_hours, resolution_m=resolution, solver_seconds=seconds)
+        return plan_routes(Engine(dataset), request)
+
+    result = run_checked(plan)
+    click.echo(plan_text(result))
+    writers = {output: lambda: json.dumps(plan_geojson(result), ensure_ascii=False), gpx: lambda: plan_gpx(result),
+               csv_path: lambda: plan_csv(result)}
+    if map_path:
+        from web.maps import page
+        from web.route_map import route_map
+        writers[map_path] = lambda: page(route_map(result), self_contained=True)
+    for path, text in writers.items():
+        if path is not None:
+            atomic_write(path, lambda target, text=text: target.write_text(text(), encoding="utf-8"))
+            click.echo(f"wrote {path}")
+
+
 @main.group("map")
 def map_group() -> None:
     """Maps as self-contained HTML files (Leaflet inlined: they open with no network)."""

@@ -118,7 +118,7 @@ class _Bad(Exception):
         self.field, self.message = field, message
 
 
-def _change(item: Any, known: set[str], dataset: Dataset, places: dict[str, Place]) -> Change:
+def _change(item: Any, known: set[str], dataset: Dataset, places: pd.DataFrame) -> Change:
     if not isinstance(item, dict):
         raise _Bad(None, "each change is an object")
     if "facility" in item:
@@ -166,7 +166,7 @@ def _number(item: dict, field: str, default: float | None, low: float, high: flo
     return float(value)
 
 
-def _place(value: Any, field: str, dataset: Dataset, places: dict[str, Place]) -> Place:
+def _place(value: Any, field: str, dataset: Dataset, places: pd.DataFrame) -> Place:
     if isinstance(value, str):
         try:
             return find_place(dataset, value, places)

@@ -7,13 +7,17 @@ import folium
 
 from geo_justice.routes import RoutePlan
 
+from .maps import Attribution, ExternalBasemap
+
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-ATTRIBUTION = "Paths: least-cost over the geo-justice friction surface. Basemap © OpenStreetMap contributors"
+ATTRIBUTION = "Paths: least-cost over the geo-justice friction surface (roads, off-road speed, incident risk), modelled"
 
 
 def route_map(plan: RoutePlan) -> folium.Map:
-    """The plan on an OpenStreetMap basemap, fitted to its places; popups in French and English."""
-    fmap = folium.Map(tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True)
+    """The plan fitted to its places, on OpenStreetMap when reachable (it works offline without); popups in
+    French and English."""
+    fmap = folium.Map(tiles=None, control_scale=True)
+    ExternalBasemap().add_to(fmap)
     lats, lons = [], []
     for team in plan.teams:
         colour = COLOURS[(team.team - 1) % len(COLOURS)]
@@ -24,8 +28,9 @@ def route_map(plan: RoutePlan) -> folium.Map:
             lons += [p[1] for p in points]
             tip = f"{leg.origin} → {leg.destination}: {leg.minutes / 60:.1f} h, {leg.metres / 1000:.0f} km"
             folium.PolyLine(points, color=colour, weight=4, tooltip=html.escape(tip)).add_to(group)
-        folium.Marker((team.depot.lat, team.depot.lon), tooltip=html.escape(f"Départ / depot: {team.depot.name}"),
-                      icon=folium.Icon(color="black", icon="home")).add_to(group)
+        folium.CircleMarker((team.depot.lat, team.depot.lon), radius=9, color="#000000", weight=3, fill=True,
+                            fill_color="#ffffff", fill_opacity=1.0,
+                            tooltip=html.escape(f"Départ / depot: {team.depot.name}")).add_to(group)
         for order, stop in enumerate(team.stops, start=1):
             dates = ", ".join(d.date for d in team.days if d.activity == "hearing" and d.destination == stop.place.name)
             popup = (f"<b>{html.escape(stop.place.name)}</b> ({order})<br>Audiences / hearings: {dates}"
@@ -43,5 +48,6 @@ def route_map(plan: RoutePlan) -> folium.Map:
         group.add_to(fmap)
     if lats:
         fmap.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))])
+    Attribution([ATTRIBUTION]).add_to(fmap)
     folium.LayerControl().add_to(fmap)
     return fmap

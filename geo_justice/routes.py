@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy.ndimage import distance_transform_edt
 
 from layers.catalog import Dataset
 
@@ -166,16 +165,12 @@ def network(engine: Engine, request: RouteRequest) -> Network:
     grid = window(engine, request.places, request.resolution_m)
     params = AccessParams(as_of=request.start, resolution_m=request.resolution_m, conflict=request.risk.conflict())
     friction = engine.friction(grid, params)
-    points = gpd.GeoSeries(gpd.points_from_xy(lons, lats), crs=4326)
-    rows, cols, _ = grid.cells(points)
-    blocked = ~np.isfinite(engine.base_friction(grid, params.friction))
-    if blocked[rows, cols].any():  # a town on a river cell: start from the nearest passable cell, as the engine does
-        _, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
-        rows, cols = near_r[rows, cols], near_c[rows, cols]
-    projected = points.to_crs(grid.crs)
+    points = gpd.GeoDataFrame({"name": [p.name for p in request.places]}, geometry=gpd.points_from_xy(lons, lats), crs=4326)
+    cells = engine.sources(grid, points, engine.base_friction(grid, params.friction))  # moved off barriers, as facilities are
+    projected = points.geometry.to_crs(grid.crs)
     risk = friction.risk if request.risk.mode != "ignore" else risk_surface(  # exposure is reported under every policy
         grid, engine.dataset.incidents, pd.Timestamp(request.start), replace(params.conflict, mode="penalty"))
-    return Network(grid, friction.minutes_per_metre, risk, np.column_stack([rows, cols]),
+    return Network(grid, friction.minutes_per_metre, risk, cells,
                    np.column_stack([projected.x, projected.y]), prepare(friction.minutes_per_metre, grid.cell_size))
 
 

@@ -18,6 +18,9 @@ from geo_justice.conflict import ConflictParams
 from geo_justice.route_files import plan_geojson
 from geo_justice.routes import RoutePlan, plan_routes, route_request
 
+from web.maps import page
+from web.route_map import route_map
+
 from .http import GEOJSON
 
 router = APIRouter(tags=["routes"])
@@ -99,7 +102,4 @@ def get_route(request: Request, plan_id: PlanId) -> JSONResponse:
 
 @router.get("/maps/route/{plan_id}", response_class=HTMLResponse, summary="A route plan on a map (HTML, Folium)")
 def route_map_page(request: Request, plan_id: PlanId) -> HTMLResponse:
-    from web.maps import page
-    from web.route_map import route_map
-
     return HTMLResponse(page(route_map(_plan(request, plan_id))))

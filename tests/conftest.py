@@ -1,6 +1,11 @@
 """Shared fixtures: the embedded dataset and, when present, the official Mali boundaries in ../shared/data."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -8,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MALI = ROOT.parent / "shared" / "data" / "mali"
 OUTPUT = ROOT / "tests" / "output"
+#: The bearer token the test services accept (as the operator's 'writer').
+TOKEN = "s3cret-token"
 
 
 def shared_file(name: str) -> Path:
@@ -31,3 +38,31 @@ def adm1() -> Path:
 @pytest.fixture(scope="session")
 def adm2() -> Path:
     return shared_file("geoBoundaries-MLI-ADM2_simplified.geojson")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(dataset, tmp_path_factory):
+    """`geo-justice serve` in its own process on a free loopback port (GDAL holds the GIL while it reads)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
+                                "--data", str(dataset.root), "--port", str(port),
+                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
+                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"})
+    try:
+        for _ in range(300):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

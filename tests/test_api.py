@@ -2,11 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pyogrio
@@ -15,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
+from .conftest import TOKEN
 from .toy import make_dataset
 from .test_layers import ACLED_COLUMNS
 
-TOKEN = "s3cret-token"
 
 
 @pytest.fixture(scope="module")
@@ -156,34 +151,6 @@ def test_no_raw_acled_row_leaves_a_public_endpoint(acled_client):
     assert raw.json()["numberMatched"] == 30 and raw.headers["cache-control"].startswith("private")
     assert acled_client.get("/collections/incidents/items", headers={"Authorization": "Bearer wrong"}).status_code == 403
     assert acled_client.get("/collections/incidents/items", headers={"Authorization": "Basic abc"}).status_code == 401
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live_server(dataset, tmp_path_factory):
-    """`geo-justice serve` in its own process on a free loopback port (GDAL holds the GIL while it reads)."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port),
-                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
-                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"})
-    try:
-        for _ in range(200):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_gdal_oapif_driver_reads_every_collection(dataset, live_server):

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
-from .test_api import TOKEN, live_server  # noqa: F401  (the live server fixture)
+from .conftest import TOKEN
 from . import toy
 from .test_layers import ACLED_COLUMNS
 

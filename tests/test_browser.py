@@ -5,11 +5,6 @@ Screenshots go to tests/output/ for a person to look at.
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -24,33 +19,6 @@ from .conftest import OUTPUT
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(dataset, tmp_path_factory):
-    """`geo-justice serve` in its own process on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port),
-                                "--store", str(tmp_path_factory.mktemp("browser") / "store.sqlite")], env=dict(os.environ))
-    try:
-        for _ in range(300):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +66,8 @@ def assert_not_blank(image: Image.Image) -> None:
 
 @pytest.mark.parametrize("path, name", [("/maps/coverage?resolution=5000&lang=en", "coverage_map"),
                                         ("/embed/traveltime?resolution=5000", "embed_traveltime")])
-def test_page_works_offline(browser, server, path, name):
-    seen = visit(browser, server + path, name)
+def test_page_works_offline(browser, live_server, path, name):
+    seen = visit(browser, live_server + path, name)
     assert seen["blocked"] == ["https://tile.openstreetmap.org/0/0/0.png"]  # the external basemap's probe, only
     # The only console error allowed is Chromium's note that the request this test blocked failed.
     assert [(text, url) for text, url in seen["errors"] if url not in seen["blocked"]] == []

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import shutil
 import sqlite3
+import tempfile
 from contextlib import closing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from .access import AccessParams, Engine
 from .collections import Interval, incidents_view
 from .colours import (BASEMAP, INCIDENT_COLOUR, PRISON_COLOUR, RISK, STATUS_COLOURS, TRANSPARENT, TRAVELTIME, Ramp,
                       coverage_ramp, rgba)
+from .export import atomic_write
 from .grid import Grid
 
 TILE = 256
@@ -343,27 +346,38 @@ def tile_range(engine: Engine, style: TileStyle, zooms: Iterable[int]) -> list[m
 
 def export_tiles(engine: Engine, style: TileStyle, zooms: Iterable[int], output: Path,
                  progress: Callable[[int], None] | None = None) -> int:
-    """Write the layer's tiles as MBTiles (`.mbtiles`) or a z/x/y.png folder; returns tiles written (empty skipped)."""
+    """Write the layer's tiles as MBTiles (`.mbtiles`) or a new z/x/y.png folder; returns tiles written (empty
+    skipped). Either appears whole or not at all: tiles are written aside and moved into place at the end."""
     tiles = tile_range(engine, style, zooms)
     step = progress or (lambda _: None)
     if output.suffix.lower() == ".mbtiles":
-        return _export_mbtiles(engine, style, tiles, output, step)
-    written = 0
-    for tile in tiles:
-        data = render_tile(engine, style, tile.z, tile.x, tile.y)
-        if data is not EMPTY_PNG:
-            path = output / str(tile.z) / str(tile.x) / f"{tile.y}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            written += 1
-        step(1)
+        written = []
+        atomic_write(output, lambda target: written.append(_export_mbtiles(engine, style, tiles, target, step)))
+        return written[0]
+    if output.exists():
+        raise ValueError(f"{output} exists: name a new folder for the tiles")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        written = 0
+        for tile in tiles:
+            data = render_tile(engine, style, tile.z, tile.x, tile.y)
+            if data is not EMPTY_PNG:
+                path = aside / str(tile.z) / str(tile.x) / f"{tile.y}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                written += 1
+            step(1)
+        aside.rename(output)
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
     return written
 
 
 def _export_mbtiles(engine: Engine, style: TileStyle, tiles: list[mercantile.Tile], output: Path,
                     step: Callable[[int], None]) -> int:
-    if output.exists():
-        output.unlink()
+    output.unlink(missing_ok=True)  # a fresh temporary file
     west, south, east, north = bounds(engine, style)
     zooms = [t.z for t in tiles]
     metadata = {"name": f"geo-justice {style.layer}", "format": "png", "type": "overlay",

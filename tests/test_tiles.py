@@ -178,3 +178,28 @@ def test_export_mbtiles_and_folder(client, tmp_path):
     folder = tmp_path / "zxy"
     assert export_tiles(engine, style, [4, 5], folder) == count
     assert (folder / str(z) / str(x) / f"{2**z - 1 - tms_row}.png").read_bytes() == data
+    with pytest.raises(ValueError, match="exists: name a new folder"):
+        export_tiles(engine, style, [4], folder)
+
+
+def test_a_failed_export_leaves_nothing_half_written(client, tmp_path, monkeypatch):
+    import geo_justice.tiles as tiles
+
+    engine = client.app.state.engine
+    style = TileStyle("traveltime", PARAMS)
+    export_tiles(engine, style, [4], tmp_path / "t.mbtiles")
+    before = (tmp_path / "t.mbtiles").read_bytes()
+    calls = []
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) > 3:
+            raise RuntimeError("disk full")
+        return render_tile(*args)
+    monkeypatch.setattr(tiles, "render_tile", failing)
+    for output in (tmp_path / "t.mbtiles", tmp_path / "zxy"):
+        calls.clear()
+        with pytest.raises(RuntimeError):
+            export_tiles(engine, style, [4, 5], output)
+    assert (tmp_path / "t.mbtiles").read_bytes() == before  # the earlier export is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mbtiles"]  # no folder, no temporary file left

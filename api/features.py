@@ -1,6 +1,7 @@
 """OGC API - Features (Part 1 Core, GeoJSON) for courts, prisons, incidents and boundaries."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -144,7 +145,7 @@ def items(
     interval = Interval.parse(datetime) if datetime else None
     box = parse_bbox(bbox)
     raw = bearer(request) is not None
-    etag = etag_for(dataset(request).version, str(request.url), raw)
+    etag = etag_for(dataset(request).version, str(request.url), raw, date.today())  # without datetime: as of today
 
     def body() -> dict:
         frame, attributions = view(request, collection_id, interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import date
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request
@@ -26,8 +27,8 @@ def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type
     headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={max_age}"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
-    content = request.app.state.engine.cache.get_or_compute(
-        ("response", etag), lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(), len)
+    content = request.app.state.engine.cache.get_or_compute(  # per day: facilities are shown as they stand today
+        ("response", etag, date.today()), lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(), len)
     return Response(content, media_type=media_type, headers=headers)
 
 

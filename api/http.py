@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
@@ -17,19 +17,27 @@ def etag_for(*parts: object) -> str:
     return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
 
+def not_modified(request: Request, etag: str) -> bool:
+    """The client already holds the representation `etag` names (If-None-Match)."""
+    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+
+
+def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str) -> Response:
+    """The bytes `build` makes, with their ETag and Cache-Control; 304 (without building) when the client has
+    them. Built bytes are kept in memory under the ETag, which names the data version and the question, and
+    the day: facilities without a date are shown as they stand today."""
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    content = request.app.state.engine.cache.get_or_compute(("response", etag, date.today()), build, len)
+    return Response(content, media_type=media_type, headers=headers)
+
+
 def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",
             public: bool = True, max_age: int = 300) -> Response:
-    """The body with its ETag and Cache-Control, or 304 (without computing it) when the client has it.
-
-    The serialised body is cached under its ETag (which names the data version and the question), so
-    the same question is answered from memory.
-    """
-    headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={max_age}"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    content = request.app.state.engine.cache.get_or_compute(  # per day: facilities are shown as they stand today
-        ("response", etag, date.today()), lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(), len)
-    return Response(content, media_type=media_type, headers=headers)
+    """A JSON body through `cached`."""
+    return cached(request, etag, lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(),
+                  media_type=media_type, cache_control=f"{'public' if public else 'private'}, max-age={max_age}")
 
 
 def token_hash(token: str) -> str:

@@ -10,15 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo_justice import __version__
 from geo_justice.collections import Interval
-from geo_justice.scenarios import read_scenario
 from geo_justice.tiles import TileStyle, attribution
 from web.assets import asset_path, media_type
 from web.i18n import check_lang, label
 from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
 from .analysis import Params
-from .http import etag_for
-from .scenarios import ScenarioId
+from .http import cached, etag_for
+from .scenarios import ScenarioId, saved
 from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
 
 router = APIRouter(tags=["maps"])
@@ -26,19 +25,10 @@ Lang = Query("fr", description="Language of labels and legends: fr (default) or 
 HTML = "text/html; charset=utf-8"
 
 
-def not_modified(request: Request, etag: str) -> bool:
-    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-
-
 def html_page(request: Request, parts: tuple, build: Callable[[], str], max_age: int = 300) -> Response:
     """An HTML page with its ETag (data version + parameters), 304 when the client has it, cached in memory."""
-    engine = request.app.state.engine
-    etag = etag_for(engine.dataset.version, *parts)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    content = engine.cache.get_or_compute(("html", etag), lambda: build().encode(), len)
-    return Response(content, media_type=HTML, headers=headers)
+    etag = etag_for(request.app.state.engine.dataset.version, *parts)
+    return cached(request, etag, lambda: build().encode(), media_type=HTML, cache_control=f"public, max-age={max_age}")
 
 
 def served_tiles(request: Request) -> TileUrl:
@@ -55,10 +45,7 @@ def static(request: Request, name: str) -> Response:
     except KeyError:
         raise HTTPException(404, f"no static file {name!r}") from None
     etag = etag_for("static", __version__, name, path.stat().st_size, path.stat().st_mtime_ns)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
-    if not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(path.read_bytes(), media_type=media_type(name), headers=headers)
+    return cached(request, etag, path.read_bytes, media_type=media_type(name), cache_control="public, max-age=86400")
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="The coverage map (Folium, works offline)")
@@ -75,11 +62,7 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")
 def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
     check_lang(lang)
-    spec = request.app.state.store.scenario(scenario_id)
-    if spec is None:
-        raise HTTPException(404, f"no saved scenario {scenario_id!r}")
-    engine, tiles = request.app.state.engine, served_tiles(request)
-    change = read_scenario(spec, engine.dataset, source=f"scenario {scenario_id}")
+    change, engine, tiles = saved(request, scenario_id), request.app.state.engine, served_tiles(request)
     return html_page(request, ("scenario map", change.key, p, threshold, lang), lambda: page(
         scenario_map(engine, p, change, threshold=threshold, lang=lang, tile_url=tiles)))
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from geo_justice import analysis
 from geo_justice.access import DEFAULT_THRESHOLDS
-from geo_justice.scenarios import read_scenario
+from geo_justice.scenarios import Scenario, read_scenario
 
 from .analysis import Params, Thresholds, answer
 from .geojson import table
@@ -21,13 +21,17 @@ ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
 EXAMPLE = {"name": "Goundam's court at home", "changes": [{"facility": "ml-ti-goundam", "sitting": "seat"}]}
 
 
-def evaluate(request: Request, spec: dict[str, Any], p, threshold: list[float] | None) -> Response:
-    change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+def saved(request: Request, key: str) -> Scenario:
+    """The saved scenario `key`, checked against the current data; 404 when there is none."""
+    spec = request.app.state.store.scenario(key)
+    if spec is None:
+        raise HTTPException(404, f"no saved scenario {key!r}")
+    return read_scenario(spec, request.app.state.engine.dataset, source=f"scenario {key}")
+
+
+def evaluate(request: Request, change: Scenario, p, threshold: list[float] | None) -> Response:
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
-    response = answer(request, "scenario", (change.key, p, thresholds),
-                      lambda e: analysis.scenario(e, change, p, thresholds))
-    response.headers["Location"] = f"/scenarios/{change.key}"
-    return response
+    return answer(request, "scenario", (change.key, p, thresholds), lambda e: analysis.scenario(e, change, p, thresholds))
 
 
 @router.post("/scenarios", response_class=Response, summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
@@ -35,11 +39,13 @@ def post_scenario(request: Request, p: Params, threshold: Thresholds = None,
                   save: bool = Query(False, description="Keep the scenario in the store (bearer token required)"),
                   spec: dict[str, Any] = Body(description="A scenario: name, description, changes (see the README)",
                                               examples=[EXAMPLE])) -> Response:
-    if save:
-        who = require_token(request)
-        change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+    who = require_token(request) if save else None
+    change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+    response = evaluate(request, change, p, threshold)
+    if who is not None:
         request.app.state.store.save_scenario(change.key, spec, who)
-    return evaluate(request, spec, p, threshold)
+        response.headers["Location"] = f"/scenarios/{change.key}"
+    return response
 
 
 @router.get("/scenarios", summary="Saved scenarios")
@@ -50,12 +56,7 @@ def list_scenarios(request: Request) -> dict:
 @router.get("/scenarios/compare", response_class=Response, summary="Saved scenarios side by side")
 def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
                       id: list[str] = Query(description="Saved scenario ids (repeatable)")) -> Response:
-    dataset = request.app.state.engine.dataset
-    specs = [request.app.state.store.scenario(key) for key in id]
-    missing = [key for key, spec in zip(id, specs) if spec is None]
-    if missing:
-        raise HTTPException(404, f"no saved scenario {missing[0]!r}")
-    changes = [read_scenario(spec, dataset, source=f"scenario {key}") for key, spec in zip(id, specs)]
+    changes = [saved(request, key) for key in id]
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
     engine = request.app.state.engine
 
@@ -64,15 +65,12 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
         return {"comparison": table(result.summary), "manifest": result.manifest}
 
     key = (tuple(c.key for c in changes), p, thresholds)
-    return respond(request, etag_for(dataset.version, "compare", key), body, max_age=3600)
+    return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600)
 
 
 @router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")
 def get_scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: Thresholds = None) -> Response:
-    spec = request.app.state.store.scenario(scenario_id)
-    if spec is None:
-        raise HTTPException(404, f"no saved scenario {scenario_id!r}")
-    return evaluate(request, spec, p, threshold)
+    return evaluate(request, saved(request, scenario_id), p, threshold)
 
 
 class SitingBody(BaseModel):

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import html
 import inspect
-from urllib.parse import urlencode
-
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
@@ -13,7 +12,7 @@ from fastapi.responses import Response
 from geo_justice.tiles import LAYERS, TILEJSON_ZOOMS, TileStyle, attribution, bounds, check_tile, render_tile
 
 from .analysis import Params, params
-from .http import etag_for, respond
+from .http import cached, etag_for, respond
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -75,9 +74,5 @@ def tile(request: Request, layer: Layer, z: Z, x: X, y: Y, p: Params, threshold:
     if v is not None and v != version:
         raise HTTPException(404, f"v={v!r} is not the current version of this layer ({version}); "
                                  f"get current tile URLs from /tiles/{layer}/tilejson.json")
-    etag = f'"{version}.{z}.{x}.{y}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v else f"public, max-age={UNVERSIONED_MAX_AGE}"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    data = engine.cache.get_or_compute(("tile", etag), lambda: render_tile(engine, style, z, x, y), len)
-    return Response(data, media_type="image/png", headers=headers)
+    return cached(request, f'"{version}.{z}.{x}.{y}"', lambda: render_tile(engine, style, z, x, y), media_type="image/png",
+                  cache_control=IMMUTABLE if v else f"public, max-age={UNVERSIONED_MAX_AGE}")

@@ -22,7 +22,7 @@ from .conflict import ConflictParams
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
-from .traveltime import Surface, TravelTime, prepare, travel_time
+from .traveltime import Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
 DEFAULT_AS_OF = "2023-11-17"
@@ -85,6 +85,7 @@ class Access:
     dataset_version: str
     grid: Grid
     facilities: gpd.GeoDataFrame  # with `site`: facilities in one cell share a site and its catchment
+    site_cells: np.ndarray         # (sites, 2) row, col of each site
     minutes: np.ndarray            # float64, inf where no facility can be reached
     label: np.ndarray              # int32 site of the nearest facility, -1 where none can be reached
     population: np.ndarray         # float64 persons per cell
@@ -96,7 +97,7 @@ class Access:
 
     @property
     def sites(self) -> int:
-        return int(self.facilities["site"].max()) + 1 if len(self.facilities) else 0
+        return len(self.site_cells)
 
     def site_names(self) -> list[str]:
         """Per site, the names of the facilities it holds, joined with ' / '."""
@@ -192,6 +193,14 @@ class Engine:
             rows, cols = near_r[rows, cols], near_c[rows, cols]
         return np.column_stack([rows, cols])
 
+    def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+        """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""
+        if facilities.empty:
+            return facilities.assign(site=np.zeros(0, dtype=np.int64)), np.zeros((0, 2), dtype=np.int64)
+        cells = self.sources(grid, facilities, self.base_friction(grid, params.friction))
+        sites, site = np.unique(cells, axis=0, return_inverse=True)
+        return facilities.assign(site=site.ravel()), sites
+
     def access(self, params: AccessParams = AccessParams(), progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached)."""
         step = progress or (lambda _: None)
@@ -205,16 +214,10 @@ class Engine:
             facilities = counting_facilities(self.dataset, kind=params.kind, mode=params.mode, as_of=params.as_of,
                                              tiers=params.tiers)
             step("travel time")
-            if facilities.empty:
-                facilities = facilities.assign(site=np.zeros(0, dtype=np.int64))
-                result = TravelTime(np.full(grid.shape, np.inf), np.full(grid.shape, -1, dtype=np.int32), None)
-            else:
-                cells = self.sources(grid, facilities, self.base_friction(grid, params.friction))
-                sites, site = np.unique(cells, axis=0, return_inverse=True)
-                facilities = facilities.assign(site=site.ravel())
-                result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
-            return Access(params, self.dataset.version, grid, facilities, result.minutes, result.label, population,
-                          friction.risk)
+            facilities, sites = self.place_sites(grid, facilities, params)
+            result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
+            return Access(params, self.dataset.version, grid, facilities, sites, result.minutes, result.label,
+                          population, friction.risk)
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:

@@ -169,17 +169,18 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
         raise ValueError(f"region_weights: unknown region {unknown[0]!r}; regions are {', '.join(regions.names)}")
     for name, factor in (region_weights or {}).items():
         weight[regions.index == regions.names.index(name)] *= factor
-    places = candidate_places(engine.dataset, baseline, threshold, [*fixed, *(candidates or [])] if candidates else None, grid_km)
-    if candidates is None and fixed:
-        places = candidate_places(engine.dataset, baseline, threshold, list(fixed)) + places
+    fixed_places = candidate_places(engine.dataset, baseline, threshold, fixed) if fixed else []
+    pool = candidate_places(engine.dataset, baseline, threshold, candidates, grid_km)
     excluded = []
-    if max_risk is not None:
-        rows, cols, _ = baseline.grid.cells(gpd.GeoSeries(gpd.points_from_xy([p.lon for p in places], [p.lat for p in places]), crs="EPSG:4326"))
+    if max_risk is not None:  # fixed places stay whatever their risk
+        rows, cols, _ = baseline.grid.cells(gpd.GeoSeries(gpd.points_from_xy([p.lon for p in pool], [p.lat for p in pool]),
+                                                          crs="EPSG:4326"))
         risky = baseline.risk[rows, cols] > max_risk
-        excluded = [p.name for p, r in zip(places, risky) if r and p.name not in fixed]
-        places = [p for p, r in zip(places, risky) if not r or p.name in fixed]
+        excluded = [p.name for p, r in zip(pool, risky) if r]
+        pool = [p for p, r in zip(pool, risky) if not r]
+    places = fixed_places + pool
     coverage = build_coverage(engine, baseline, places, threshold, weight)
-    pinned = list(range(len(fixed)))
+    pinned = list(range(len(fixed_places)))
     result = greedy(coverage, k, pinned)
     optimum = exact(coverage, k, pinned) if solve_exactly else None
     uncovered = float(weight[baseline.minutes > threshold].sum())

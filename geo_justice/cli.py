@@ -5,7 +5,9 @@ Exit codes: 0 success, 1 user error (a clear message, no traceback), 2 usage err
 from __future__ import annotations
 
 import functools
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -23,8 +25,10 @@ from .analysis import AnalysisResult
 from .conflict import ConflictParams
 from .export import atomic_write, write_raster, write_tables
 from .friction import FrictionParams
-from .tiles import LAYERS, TileStyle, export_tiles, tile_range
+from .route_files import plan_csv, plan_geojson, plan_gpx, plan_text
+from .routes import parse_stops, plan_routes, route_request
 from .scenarios import read_scenario
+from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 
 LAYER_READERS = {
     "courts": lambda path, opts: read_facilities(path, "court", **opts),
@@ -148,14 +152,16 @@ def with_progress(action):
         return run_checked(lambda: action(progress))
 
 
-def export(result: AnalysisResult, output: Path | None, raster: tuple | None = None, nodata: float = -1.0) -> None:
-    """Write the result to `output` (by suffix) with its manifest beside it; `raster` (grid, values, description) for .tif."""
+def export(result: AnalysisResult, output: Path | None, raster: Callable[[], tuple] | None = None,
+           nodata: float = -1.0) -> None:
+    """Write the result to `output` (by suffix) with its manifest beside it; `raster` makes (grid, values,
+    description) for a .tif, only when one is asked for."""
     if output is None:
         return
     if output.suffix.lower() in (".tif", ".tiff"):
         if raster is None:
             raise UserError(f"{output.name}: this command has no raster output; use .gpkg, .geojson or .csv")
-        grid, values, description = raster
+        grid, values, description = raster()
         run_checked(lambda: write_raster(output, grid, values, result.manifest, nodata=nodata, description=description))
     else:
         run_checked(lambda: write_tables(output, result.layers, result.manifest))
@@ -188,8 +194,8 @@ def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...]
     echo_table(table[columns])
     click.echo("\nPeople who lost access through closure or relocation (nominal - actual), by threshold (minutes):")
     echo_table(table[["region"] + [c for c in table.columns if c.startswith("lost_")]])
-    access = engine.access(params)
-    export(result, output, (access.grid, access.minutes, f"travel time (minutes) to the nearest {params.mode} {params.kind}"))
+    export(result, output, lambda: (engine.grid(params.resolution_m), engine.access(params).minutes,
+                                    f"travel time (minutes) to the nearest {params.mode} {params.kind}"))
 
 
 @main.command()
@@ -200,8 +206,8 @@ def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ..
     """One catchment per counting facility with its population and travel times."""
     result = with_progress(lambda p: analysis.catchment_areas(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
     echo_table(result.summary[["name", "tier", "region", "population", "area_km2", "median_minutes", "p90_minutes"]].head(15))
-    access = engine.access(params)
-    export(result, output, (access.grid, access.label.astype(float), "label of the nearest counting facility"))
+    export(result, output, lambda: (engine.grid(params.resolution_m), engine.access(params).label.astype(float),
+                                    "label of the nearest counting facility"))
 
 
 @main.command()
@@ -258,8 +264,8 @@ def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: t
     facilities = result.layers["facilities"]
     click.echo("\nCourts whose catchment changes most:")
     echo_table(facilities[facilities["change"] != 0].head(10))
-    grid, saved = analysis.minutes_saved(engine, change, params)
-    export(result, output, (grid, saved, "minutes saved by the scenario (negative: lost)"), nodata=np.nan)
+    export(result, output, lambda: (*analysis.minutes_saved(engine, change, params),
+                                    "minutes saved by the scenario (negative: lost)"), nodata=np.nan)
 
 
 @scenario.command("compare")
@@ -361,11 +367,6 @@ def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int
           drive_hours: float, hearing_days: int, risk: str, risk_level: float, penalty: float, resolution: float,
           seconds: float | None, output: Path | None, gpx: Path | None, csv_path: Path | None, map_path: Path | None) -> None:
     """Plan mobile-hearing circuits from depots through towns, by day, away from recent incidents."""
-    import json
-
-    from .route_files import plan_csv, plan_geojson, plan_gpx, plan_text
-    from .routes import parse_stops, plan_routes, route_request
-
     def plan():
         dataset = load_dataset(data_dir)
         request = route_request(dataset, list(depots), parse_stops(stops), hearing_days=hearing_days, risk=risk,

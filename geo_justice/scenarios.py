@@ -225,28 +225,21 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
     only where added sites are nearer is anything searched; the minutes equal a full recomputation.
     """
     grid, params = baseline.grid, baseline.params
-    friction = engine.surface(grid, params)
-    base = engine.base_friction(grid, params.friction)
-    if facilities.empty:
-        empty = facilities.assign(site=np.zeros(0, dtype=np.int64))
-        return Access(params, baseline.dataset_version, grid, empty, np.full(grid.shape, np.inf),
-                      np.full(grid.shape, -1, dtype=np.int32), baseline.population, baseline.risk)
-    sites, site = np.unique(engine.sources(grid, facilities, base), axis=0, return_inverse=True)
-    facilities = facilities.assign(site=site.ravel())
-    if not incremental or baseline.facilities.empty:
-        result = travel_time(friction, grid.cell_size, sites, neighbours=params.neighbours)
+    surface = engine.surface(grid, params)
+    facilities, sites = engine.place_sites(grid, facilities, params)
+    if not incremental:
+        result = travel_time(surface, grid.cell_size, sites, neighbours=params.neighbours)
     else:
-        old = np.unique(engine.sources(grid, baseline.facilities, base), axis=0)
         new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(sites)}
-        remap = np.array([new_index.get((int(r), int(c)), -1) for r, c in old] + [-1], dtype=np.int32)
+        remap = np.array([new_index.get((int(r), int(c)), -1) for r, c in baseline.site_cells] + [-1], dtype=np.int32)
         label = remap[baseline.label]  # -1 (unreached) picks the trailing -1
         removed = np.flatnonzero(remap[:-1] < 0)
-        old_cells = {(int(r), int(c)) for r, c in old}
+        old_cells = {(int(r), int(c)) for r, c in baseline.site_cells}
         added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
         invalid = np.isin(baseline.label, removed) if removed.size else None
-        result = travel_time(friction, grid.cell_size, sites[added], labels=added, neighbours=params.neighbours,
-                             initial=TravelTime(baseline.minutes, label), invalid=invalid)
-    return Access(params, baseline.dataset_version, grid, facilities, result.minutes, result.label,
+        result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
+                             neighbours=params.neighbours, initial=TravelTime(baseline.minutes, label), invalid=invalid)
+    return Access(params, baseline.dataset_version, grid, facilities, sites, result.minutes, result.label,
                   baseline.population, baseline.risk)
 
 

@@ -87,8 +87,8 @@ def test_incremental_equals_full_recomputation_on_random_scenarios(engine):
 
 
 def test_a_mobile_hearing_counts_time_averaged_by_its_frequency(engine):
-    change = read_scenario({"name": "quarterly hearings at Ber", "changes": [
-        {"add": "mobile_hearing", "at": {"lon": -2.476, "lat": 16.45, "name": "near Ber"}, "sessions_per_year": 4,
+    change = read_scenario({"name": "quarterly hearings south-east of Tombouctou", "changes": [
+        {"add": "mobile_hearing", "at": {"lon": -2.476, "lat": 16.45, "name": "hearing point"}, "sessions_per_year": 4,
          "days_per_session": 5}]}, engine.dataset)
     total = analysis.scenario(engine, change, PARAMS, T).summary.set_index("region").loc["All"]
     availability = 4 * 5 / 250
@@ -182,7 +182,7 @@ def test_scenarios_over_http(dataset, tmp_path):
     body = evaluated.json()
     direct = analysis.scenario(Engine(dataset), read_scenario(spec, dataset), PARAMS, (120.0,))
     assert body["summary"][-1]["gained_120"] == pytest.approx(direct.summary.iloc[-1]["gained_120"])
-    assert client.get("/scenarios").json()["scenarios"] == []  # evaluating does not save
+    assert client.get("/scenarios").json()["scenarios"] == [] and "location" not in evaluated.headers  # not saved
     assert client.post(f"/scenarios{query}&save=true", json=spec).status_code == 401
     saved = client.post(f"/scenarios{query}&save=true", json=spec, headers={"Authorization": "Bearer s3cret"})
     [listed] = client.get("/scenarios").json()["scenarios"]
@@ -231,6 +231,19 @@ def test_the_readme_scenario_is_valid(engine):
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Scenarios and siting", 1)[1].split("```json", 1)[1].split("```", 1)[0]
     change = read_scenario(json.loads(block), engine.dataset)
-    assert len(change.changes) == 5 and change.mobile[0].availability == pytest.approx(20 / 250)
+    assert len(change.changes) == 6 and change.mobile[0].availability == pytest.approx(20 / 250)
+    assert change.mobile[1].availability == pytest.approx(2 * 3 / 250)  # three days a session by default
     total = analysis.scenario(engine, change, PARAMS, T).summary.set_index("region").loc["All"]
     assert total["gained_120"] > 0 and total["time_averaged_120"] > total["baseline_120"]
+
+
+def test_fixed_sites_come_first_and_risky_candidates_are_left_out(engine):
+    towns = ["Araouane", "Taoudenni", "Aguelhok"]
+    result = analysis.siting(engine, PARAMS, 1, candidates=towns, fixed=["Tessalit"])
+    sites = result.layers["sites"]
+    assert sites["name"].tolist()[0] == "Tessalit" and sites["fixed"].tolist() == [True, False]
+    risky = analysis.siting(engine, PARAMS, 0, candidates=towns, fixed=["Tessalit"], max_risk=-1.0)
+    assert risky.summary.iloc[0]["excluded_for_risk"] == 3  # every free candidate, never the fixed one
+    assert risky.layers["sites"]["name"].tolist() == ["Tessalit"]
+    with pytest.raises(ValueError, match="cannot choose 1 sites among 0 free candidates"):
+        analysis.siting(engine, PARAMS, 1, candidates=towns, fixed=["Tessalit"], max_risk=-1.0)

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .access import DEFAULT_THRESHOLDS, AccessParams, Engine, Progress
+from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine, Progress
 from .catchments import catchments, isochrones
 from .delta import change_polygons, coverage_delta, facility_delta
 from .coverage import coverage_table
@@ -89,22 +89,32 @@ def exposure(engine: Engine, params: AccessParams, radius_km: float = 50.0, days
 
 def scenario(engine: Engine, change: Scenario, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
              progress: Progress | None = None, *, incremental: bool = True) -> AnalysisResult:
-    """A scenario against the baseline (actual mode on `params.as_of`): coverage gained and lost per region
-    (time-averaged too when it has mobile hearings), per facility, the areas that change, and the
+    """A scenario against the baseline (actual mode on `params.as_of`): `scenario_delta`'s layers plus the
     scenario's catchments and gap hotspots (beyond the largest threshold)."""
+    result, after = _delta(engine, change, params, thresholds, progress, incremental)
+    thresholds = _thresholds(thresholds)
+    layers = {**result.layers, "catchments": catchments(after, thresholds),
+              "gaps": gap_hotspots(after, max(thresholds), engine.dataset.settlements)}
+    return AnalysisResult(layers, result.summary, result.manifest)
+
+
+def scenario_delta(engine: Engine, change: Scenario, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                   progress: Progress | None = None) -> AnalysisResult:
+    """What a scenario changes: coverage gained and lost per region (time-averaged too when it has mobile
+    hearings), per facility, and the areas that change."""
+    return _delta(engine, change, params, thresholds, progress, True)[0]
+
+
+def _delta(engine: Engine, change: Scenario, params: AccessParams, thresholds: Sequence[float],
+           progress: Progress | None, incremental: bool) -> tuple[AnalysisResult, Access]:
     thresholds = _thresholds(thresholds)
     params = replace(params, mode="actual")
     baseline, after, table = _evaluate(engine, change, params, thresholds, progress, incremental)
-    layers = {
-        "changes": change_polygons(baseline, after, thresholds),
-        "coverage": table,
-        "facilities": facility_delta(baseline, after),
-        "catchments": catchments(after, thresholds),
-        "gaps": gap_hotspots(after, max(thresholds), engine.dataset.settlements),
-    }
+    layers = {"changes": change_polygons(baseline, after, thresholds), "coverage": table,
+              "facilities": facility_delta(baseline, after)}
     manifest = run_manifest(engine.dataset, "scenario", {"access": params, "thresholds": thresholds,
                                                          "scenario": describe(change)})
-    return AnalysisResult(layers, table, manifest)
+    return AnalysisResult(layers, table, manifest), after
 
 
 def _evaluate(engine: Engine, change: Scenario, params: AccessParams, thresholds: tuple[float, ...],

@@ -280,7 +280,7 @@ def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, thre
                  tile_url: TileUrl | None = None) -> folium.Map:
     """Where people gain or lose access within `threshold` under the scenario, and its courts with their catchment change."""
     check_lang(lang)
-    result = analysis.scenario(engine, change, params, (threshold,))
+    result = analysis.scenario_delta(engine, change, params, (threshold,))
     fmap = _base_map(engine, params, lang, tile_url)
     _raster(engine, TileStyle("traveltime", params, threshold), label(lang, "baseline_traveltime"), tile_url,
             show=False).add_to(fmap)

@@ -14,11 +14,12 @@ import pandas as pd
 from .barriers import read_barriers, read_crossings
 from .boundaries import read_boundaries
 from .checks import BBox
-from .errors import LayerError, Problem
+from .errors import LayerError, Problem, Report
 from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
 from .licences import Licence, licences_from
+from .read import read_table
 from .roads import read_roads
 from .settlements import read_settlements
 
@@ -57,6 +58,8 @@ class Dataset:
     crossings: gpd.GeoDataFrame | None = None
     settlements: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
+    country: gpd.GeoDataFrame | None = None
+    basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     licences: dict[str, Licence] = field(default_factory=licences_from)
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +80,17 @@ class Dataset:
         """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1, name field 'shapeName')."""
         boundaries = read_boundaries(path, name_field, layer=layer)
         return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": file_hash(Path(path))})
+
+
+def load_reference(path: Path, name: str, problems: list[Problem], versions: dict[str, str]) -> gpd.GeoDataFrame | None:
+    """A layer drawn on maps only (rivers, lakes, neighbouring borders, town labels): any geometry, WGS 84."""
+    report = Report.for_path(path)
+    frame = read_table(path, report)
+    if frame is None:
+        problems.extend(report.problems)
+        return None
+    versions[f"basemap.{name}"] = file_hash(path)
+    return frame.drop(columns=["_where"])
 
 
 def load_dataset(location: str | Path | None = None) -> Dataset:
@@ -124,7 +138,13 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         crossings=load("crossings", read_crossings, study_area=study_area),
         settlements=load("settlements", read_settlements, study_area=study_area),
         boundaries=load("boundaries", read_boundaries),
+        country=load("country", read_boundaries),
     )
+    basemap = {}
+    for name, spec in manifest.get("basemap", {}).items():
+        frame = load_reference(root / spec["path"], name, problems, versions)
+        if frame is not None:
+            basemap[name] = frame
     population_path = None
     if "population" in layers:
         population_path = root / layers["population"]["path"]
@@ -139,5 +159,5 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
-        licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, **dataset,
+        licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, basemap=basemap, **dataset,
     )

@@ -16,6 +16,9 @@ from .vocabulary import KINDS, STATUSES, TIERS
 REQUIRED = ("id", "name", "region", "status", "status_as_of", "status_source")
 SITTING = ("sitting_name", "sitting_lon", "sitting_lat", "sitting_since", "sitting_source")
 PRISON_FIGURES = ("capacity", "detainees", "high_risk_capacity")
+#: Optional court capacity: judges sitting, hearings held and cases handled a year.
+COURT_FIGURES = ("judges", "hearings_per_year", "cases_per_year")
+FIGURES_SOURCE = "figures_source"
 
 
 def read_facilities(
@@ -62,14 +65,25 @@ def read_facilities(
     out["status_source"] = check_required_text(frame, "status_source", report)
     check_points(frame, report, study_area)
     _read_sitting(frame, out, report, study_area)
-    if kind == "prison":
-        for column in PRISON_FIGURES:
-            out[column] = parse_numbers(frame, column, report, integer=True) if column in frame else np.nan
+    _read_figures(frame, out, report, PRISON_FIGURES if kind == "prison" else COURT_FIGURES, integer=kind == "prison")
     report.raise_if_any()
     out = out.drop(columns="_where").set_crs("EPSG:4326", allow_override=True)
     out.attrs["notes"] = report.notes
     out.attrs["source"] = str(path)
     return out
+
+
+def _read_figures(frame: gpd.GeoDataFrame, out: gpd.GeoDataFrame, report: Report, columns: tuple[str, ...],
+                  integer: bool) -> None:
+    """Optional capacity figures (blank = not known); every figure given needs `figures_source` (a citation or 'assumed')."""
+    for column in columns:
+        out[column] = parse_numbers(frame, column, report, integer=integer) if column in frame else np.nan
+    sources = frame[FIGURES_SOURCE].map(text) if FIGURES_SOURCE in frame else pd.Series("", index=frame.index)
+    for i in range(len(frame)):
+        given = [c for c in columns if c in frame and text(frame[c].iat[i])]
+        if given and not sources.iat[i]:
+            report.error(where(frame, i), FIGURES_SOURCE, f"{', '.join(given)} given without a source (a citation or 'assumed')")
+    out[FIGURES_SOURCE] = sources
 
 
 def _read_sitting(frame: gpd.GeoDataFrame, out: gpd.GeoDataFrame, report: Report, study_area: BBox | None) -> None:

@@ -1,7 +1,8 @@
 """What-if scenarios: named changes applied on top of the data, never written into it.
 
 A scenario sets a facility's status, moves its sitting place (or back to its seat), adds a hypothetical
-court, or adds a mobile hearing point held `sessions_per_year` times for `days_per_session` days. A
+court, or adds a mobile hearing point held `sessions_per_year` times for `days_per_session` days; it can also
+set or add to a facility's capacity figures (e.g. two more judges at a court, a prison's capacity). A
 mobile hearing point counts as a court for the people within its reach; coverage is also reported
 time-averaged, each person weighted by the availability of the best point they can reach
 (sessions x days / COURT_DAYS_PER_YEAR, at most 1), so a quarterly hearing is not a standing court.
@@ -21,6 +22,7 @@ import pandas as pd
 from layers.catalog import Dataset
 from layers.checks import coordinate_problem
 from layers.errors import LayerError, Problem
+from layers.facilities import COURT_FIGURES, FIGURES_SOURCE
 from layers.vocabulary import STATUSES, TIERS
 
 from .access import Access, AccessParams, Engine
@@ -35,12 +37,14 @@ MOBILE_TIER = "mobile hearing"
 
 @dataclass(frozen=True)
 class SetFacility:
-    """Change an existing facility: its status and/or its sitting place (None: unchanged; seat: back home)."""
+    """Change an existing facility: its status and/or its sitting place (None: unchanged; seat: back home), and
+    capacity figures: (field, value, added) sets the field to value, or adds value to it when `added`."""
 
     facility_id: str
     status: str | None = None
     sitting: Place | None = None
     to_seat: bool = False
+    figures: tuple[tuple[str, float, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class AddCourt:
     name: str
     place: Place
     tier: str = "ti"
+    judges: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class MobileHearing:
     place: Place
     sessions_per_year: float
     days_per_session: float = 3.0
+    cases_per_session: float | None = None  # None: the capacity analysis's cases per hearing
 
     @property
     def availability(self) -> float:
@@ -87,8 +93,11 @@ def read_scenario(spec: dict[str, Any] | str | Path, dataset: Dataset, *, source
     {"name": ..., "description": ..., "changes": [
         {"facility": id, "status": "operational"},               {"facility": id, "sitting": "seat"},
         {"facility": id, "sitting": "Town" | {"name", "lon", "lat"}},
-        {"add": "court", "name": ..., "at": "Town" | {"lon", "lat"}, "tier": "ti"},
-        {"add": "mobile_hearing", "name": ..., "at": ..., "sessions_per_year": 4, "days_per_session": 3}]}
+        {"facility": court id, "judges": 5} or {"facility": court id, "add_judges": 2}  (also hearings_per_year,
+         cases_per_year; prisons: capacity, detainees),
+        {"add": "court", "name": ..., "at": "Town" | {"lon", "lat"}, "tier": "ti", "judges": 2},
+        {"add": "mobile_hearing", "name": ..., "at": ..., "sessions_per_year": 4, "days_per_session": 3,
+         "cases_per_session": 5}]}
     """
     if not isinstance(spec, dict):
         source = Path(spec).name
@@ -99,7 +108,7 @@ def read_scenario(spec: dict[str, Any] | str | Path, dataset: Dataset, *, source
     problems: list[Problem] = []
     if not isinstance(spec, dict) or not isinstance(spec.get("changes"), list) or not spec["changes"]:
         raise LayerError([Problem(source, None, "changes", "a scenario is an object with a non-empty list 'changes'")])
-    known = set(dataset.courts["id"]) | set(dataset.prisons["id"])
+    known = {**{i: "court" for i in dataset.courts["id"]}, **{i: "prison" for i in dataset.prisons["id"]}}
     places = gazetteer(dataset)
     changes = []
     for number, item in enumerate(spec["changes"], start=1):
@@ -118,29 +127,36 @@ class _Bad(Exception):
         self.field, self.message = field, message
 
 
-def _change(item: Any, known: set[str], dataset: Dataset, places: pd.DataFrame) -> Change:
+FIGURES = {"court": COURT_FIGURES, "prison": ("capacity", "detainees")}
+
+
+def _change(item: Any, known: dict[str, str], dataset: Dataset, places: pd.DataFrame) -> Change:
     if not isinstance(item, dict):
         raise _Bad(None, "each change is an object")
     if "facility" in item:
-        extra = set(item) - {"facility", "status", "sitting"}
-        if extra:
-            raise _Bad(sorted(extra)[0], "not a field of a facility change (facility, status, sitting)")
         facility = str(item["facility"])
         if facility not in known:
             raise _Bad("facility", f"no facility with id {facility!r}")
+        figures = FIGURES[known[facility]]
+        allowed = ["facility", "status", "sitting", *figures, *(f"add_{f}" for f in figures)]
+        extra = set(item) - set(allowed)
+        if extra:
+            raise _Bad(sorted(extra)[0], f"not a field of a {known[facility]} change ({', '.join(allowed)})")
         status = item.get("status")
         if status is not None and status not in STATUSES:
             raise _Bad("status", f"{status!r} is not one of {', '.join(STATUSES)}")
         sitting = item.get("sitting")
-        if status is None and sitting is None:
-            raise _Bad("status", "a facility change sets a status, a sitting place or both")
+        changed = _figures(item, facility, figures, dataset.facilities(known[facility]))
+        if status is None and sitting is None and not changed:
+            raise _Bad("status", "a facility change sets a status, a sitting place, capacity figures or several")
         to_seat = sitting == "seat"
         place = None if sitting is None or to_seat else _place(sitting, "sitting", dataset, places)
-        return SetFacility(facility, status, place, to_seat)
+        return SetFacility(facility, status, place, to_seat, changed)
     kind = item.get("add")
     if kind not in ("court", "mobile_hearing"):
         raise _Bad("add", "a change names an existing 'facility' or adds a 'court' or a 'mobile_hearing'")
-    allowed = {"add", "name", "at", "tier"} if kind == "court" else {"add", "name", "at", "sessions_per_year", "days_per_session"}
+    allowed = ({"add", "name", "at", "tier", "judges"} if kind == "court" else
+               {"add", "name", "at", "sessions_per_year", "days_per_session", "cases_per_session"})
     extra = set(item) - allowed
     if extra:
         raise _Bad(sorted(extra)[0], f"not a field of an added {kind} ({', '.join(sorted(allowed))})")
@@ -152,9 +168,29 @@ def _change(item: Any, known: set[str], dataset: Dataset, places: pd.DataFrame) 
         tier = item.get("tier", "ti")
         if tier not in TIERS:
             raise _Bad("tier", f"{tier!r} is not one of {', '.join(TIERS)}")
-        return AddCourt(name, place, tier)
+        judges = _number(item, "judges", None, 0, 10_000) if "judges" in item else None
+        return AddCourt(name, place, tier, judges)
     sessions, days = _number(item, "sessions_per_year", None, 1, 365), _number(item, "days_per_session", 3.0, 0.5, 365)
-    return MobileHearing(name, place, sessions, days)
+    cases = _number(item, "cases_per_session", None, 0, 100_000) if "cases_per_session" in item else None
+    return MobileHearing(name, place, sessions, days, cases)
+
+
+def _figures(item: dict, facility: str, figures: tuple[str, ...], table: pd.DataFrame) -> tuple[tuple[str, float, bool], ...]:
+    """The capacity figures a facility change sets (field: value) or adds to (add_field: value)."""
+    row = table.set_index("id").loc[facility]
+    out = []
+    for field in figures:
+        if field in item:
+            out.append((field, _number(item, field, None, 0, 1e9), False))
+        if f"add_{field}" in item:
+            added = _number(item, f"add_{field}", None, -1e9, 1e9)
+            current = float(row[field]) if field in row and pd.notna(row[field]) else None
+            if current is None:
+                raise _Bad(f"add_{field}", f"{facility} has no {field} figure to add to; set {field!r} instead")
+            if current + added < 0:
+                raise _Bad(f"add_{field}", f"{facility} has {current:g} {field}; adding {added:g} leaves fewer than 0")
+            out.append((field, added, True))
+    return tuple(out)
 
 
 def _number(item: dict, field: str, default: float | None, low: float, high: float) -> float:
@@ -185,7 +221,7 @@ def _place(value: Any, field: str, dataset: Dataset, places: pd.DataFrame) -> Pl
 
 def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessParams) -> gpd.GeoDataFrame:
     """The counting facilities under the scenario (actual mode, on `params.as_of`), mobile hearing points included."""
-    state = dataset.facilities_as_of(params.kind, params.as_of).set_index("id", drop=False)
+    state = scenario_state(dataset, scenario, params.kind, params.as_of).set_index("id", drop=False)
     added = []
     for number, change in enumerate(scenario.changes, start=1):
         if isinstance(change, SetFacility) and change.facility_id in state.index:
@@ -201,7 +237,7 @@ def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessPara
             added.append({"id": f"scenario-{number}", "name": change.name, "kind": "court",
                           "tier": change.tier if isinstance(change, AddCourt) else MOBILE_TIER, "region": "",
                           "status": "operational", "status_source": f"scenario: {scenario.name}", "sitting_name": "",
-                          "counted_at": "seat", "geometry": _point(change.place)})
+                          "counted_at": "seat", "geometry": _point(change.place), **_added_figures(change, scenario)})
     tiers = params.tiers
     standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers)
     if not added:
@@ -212,6 +248,27 @@ def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessPara
         courts = courts[courts["tier"].isin(tiers)]
     mobile = extra[extra["tier"] == MOBILE_TIER]
     return gpd.GeoDataFrame(pd.concat([standing, courts, mobile], ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+def scenario_state(dataset: Dataset, scenario: Scenario, kind: str, as_of: str) -> gpd.GeoDataFrame:
+    """The courts or prisons as of `as_of` with the scenario's capacity figures applied (statuses and sitting
+    places are applied by `scenario_facilities`)."""
+    state = dataset.facilities_as_of(kind, as_of).set_index("id", drop=False)
+    for change in scenario.changes:
+        if isinstance(change, SetFacility) and change.figures and change.facility_id in state.index:
+            for field, value, added in change.figures:
+                state.loc[change.facility_id, field] = (state.loc[change.facility_id, field] + value) if added else value
+            state.loc[change.facility_id, FIGURES_SOURCE] = f"scenario: {scenario.name}"
+    return gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326")
+
+
+def _added_figures(change: AddCourt | MobileHearing, scenario: Scenario) -> dict[str, Any]:
+    """Capacity figures of an added court (judges) or mobile hearing point (sessions, and cases when given)."""
+    source = {FIGURES_SOURCE: f"scenario: {scenario.name}"}
+    if isinstance(change, AddCourt):
+        return {"judges": np.nan if change.judges is None else change.judges, **source}
+    cases = np.nan if change.cases_per_session is None else change.sessions_per_year * change.cases_per_session
+    return {"hearings_per_year": change.sessions_per_year, "cases_per_year": cases, **source}
 
 
 def _point(place: Place):

@@ -75,13 +75,14 @@ def access_gaps(engine: Engine, params: AccessParams, threshold: float = 120.0, 
 
 def exposure(engine: Engine, params: AccessParams, radius_km: float = 50.0, days: int = 365,
              chain_threshold: float = 240.0, progress: Progress | None = None) -> AnalysisResult:
-    """Incidents near each counting facility, and courts whose nearest working prison is beyond `chain_threshold`."""
+    """Incidents near each counting facility, and courts whose nearest working prison with room is beyond
+    `chain_threshold` (prisons at capacity are passed over; `capacity_analysis.chain` has the whole chain)."""
+    from .capacity_analysis import prisons_with_room  # it builds on this module
     courts = engine.access(params, progress)
     table = conflict_exposure(courts.facilities, engine.dataset.incidents, courts.grid, params.as_of,
                               radius_km=radius_km, days=days)
     points = courts.facilities[["id", "geometry"]].merge(table, on="id")
-    prisons = engine.access(replace(params, kind="prison", tiers=None), progress)
-    chain = justice_chain_gap(courts, prisons, chain_threshold)
+    chain = justice_chain_gap(courts, prisons_with_room(engine, params, progress=progress), chain_threshold)
     manifest = run_manifest(engine.dataset, "exposure", {"access": params, "radius_km": radius_km, "days": days,
                                                          "chain_threshold": chain_threshold})
     return AnalysisResult({"exposure": points, "justice_chain_gap": chain}, table, manifest)

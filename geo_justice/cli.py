@@ -228,14 +228,14 @@ def gaps(engine: Engine, params: AccessParams, threshold: float, min_population:
 @access_options
 @click.option("--radius", type=float, default=50.0, show_default=True, help="km around each facility.")
 @click.option("--days", type=int, default=365, show_default=True, help="Days before --as-of.")
-@click.option("--chain-threshold", type=float, default=240.0, show_default=True, help="Minutes to the nearest working prison.")
+@click.option("--chain-threshold", type=float, default=240.0, show_default=True, help="Minutes to the nearest working prison with room.")
 @OUTPUT
 def exposure(engine: Engine, params: AccessParams, radius: float, days: int, chain_threshold: float, output: Path | None) -> None:
     """Incidents near each counting facility; courts far from a working prison."""
     result = with_progress(lambda p: analysis.exposure(engine, params, radius, days, chain_threshold, p))
     echo_table(result.summary.sort_values("incidents", ascending=False).head(15))
     chain = result.layers["justice_chain_gap"]
-    click.echo(f"\nCourts more than {chain_threshold:g} minutes from a working prison: {len(chain)}")
+    click.echo(f"\nCourts more than {chain_threshold:g} minutes from a working prison with room: {len(chain)}")
     if len(chain):
         echo_table(chain)
     export(result, output)

@@ -1,4 +1,4 @@
-"""Conflict exposure of facilities, and the justice-chain gap (courts far from a working prison)."""
+"""Conflict exposure of facilities, and the justice-chain gap (courts far from a working prison with room)."""
 from __future__ import annotations
 
 import geopandas as gpd
@@ -32,7 +32,8 @@ def conflict_exposure(facilities: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame 
 
 
 def justice_chain_gap(courts: Access, prisons: Access, threshold: float) -> pd.DataFrame:
-    """Counting courts whose nearest working prison is more than `threshold` minutes away, farthest first."""
+    """Counting courts whose nearest prison of `prisons` (the working ones with room, see
+    `capacity_analysis.prisons_with_room`) is more than `threshold` minutes away, farthest first."""
     rows, cols, _ = courts.grid.cells(courts.facilities.geometry)
     minutes = prisons.minutes[rows, cols]
     label = prisons.label[rows, cols]

@@ -5,7 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo_justice.access import AccessParams, Engine
 from geo_justice.capacity import CapacityParams, Reach, allocate, court_capacity, processing_order, two_step_fca
+from geo_justice.capacity_analysis import capacity, chain, prisons_with_room
+from geo_justice.chain import justice_chain, prison_occupancy, transfer_burden, with_room
+from geo_justice.conflict import ConflictParams
+from geo_justice.exposure import justice_chain_gap
+from layers import load_dataset
+
+from .toy import km_between, make_dataset
+
+CALM = AccessParams(conflict=ConflictParams(mode="off"))
 
 # Four cells of 50 persons on a line; facility A sits on cell 0, B on cell 3, 10 minutes a cell.
 POPULATION = np.full(4, 50.0)
@@ -92,3 +102,97 @@ def test_2sfca_matches_pysal_access(enhanced):
     expected = fca.two_stage_fca(demand, supply, cost, max_cost=60, weight_fn=weight_fn)
     score, _ = two_step_fca(FCA_REACH, FCA_POP, FCA_SUPPLY, 60, enhanced=enhanced)
     assert score == pytest.approx(expected.sort_index().to_numpy())
+
+
+# --- the justice chain -------------------------------------------------------------------------------------
+
+
+def test_chain_passes_over_a_prison_without_room():
+    courts = pd.DataFrame({"id": ["a", "b"], "name": ["A", "B"], "tier": ["ti", "ti"], "region": ["R", "R"]})
+    prisons = pd.DataFrame({"id": ["p", "q"], "name": ["P", "Q"], "region": ["R", "R"], "status": ["operational"] * 2,
+                            "capacity": [100, 40], "detainees": [100, 10]})
+    occupancy = prison_occupancy(prisons)
+    assert occupancy["room"].tolist() == [0, 30] and occupancy["occupancy"].tolist() == [1.0, 0.25]
+    room = with_room(occupancy)
+    assert room.tolist() == [False, True]
+    table = justice_chain(courts, prisons, np.array([[10.0, 50.0], [60.0, 5.0]]), room)
+    assert table["nearest_working_prison"].tolist() == ["P", "Q"]
+    assert table["nearest_prison_with_room"].tolist() == ["Q", "Q"]
+    assert table["minutes_to_prison_with_room"].tolist() == [50.0, 5.0]
+    assert table["passed_over"].tolist() == ["P", ""]
+
+
+def test_prisons_of_unknown_room_count_unless_told_to_skip():
+    prisons = pd.DataFrame({"id": ["p"], "name": ["P"], "region": ["R"], "status": ["operational"],
+                            "capacity": [np.nan], "detainees": [5]})
+    occupancy = prison_occupancy(prisons)
+    assert with_room(occupancy).tolist() == [True]
+    assert with_room(occupancy, unknown_room="skip").tolist() == [False]
+
+
+def test_transfer_burden_is_detainees_times_minutes_per_region():
+    minutes = np.array([10.0, 20.0, np.inf, 30.0])
+    population = np.array([100_000.0, 200_000.0, 50_000.0, 100_000.0])
+    regions = np.array([0, 0, 1, 1])
+    table = transfer_burden(minutes, population, regions, ["N", "S"], detainees_per_100k=10)
+    # N: 10 detainees x 10 min + 20 x 20 = 500 over 30 detainees; S: 5 without a prison, 10 x 30 = 300.
+    assert table["expected_detainees"].tolist() == [30.0, 15.0]
+    assert table["detainees_unreached"].tolist() == [0.0, 5.0]
+    assert table["detainee_minutes"].tolist() == [500.0, 300.0]
+    assert table["mean_minutes"].tolist() == pytest.approx([500 / 30, 30.0])
+
+
+def toy_with_prisons(tmp_path, prisons: list[tuple]) -> Engine:
+    folder = make_dataset(tmp_path / "toy")
+    rows = ["id,name,region,status,status_as_of,status_source,lon,lat,capacity,detainees,figures_source"]
+    rows += [f"{i},{n},W,operational,2023-11-17,test,{x},{y},{c},{d},test" for i, n, x, y, c, d in prisons]
+    (folder / "prisons.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return Engine(load_dataset(folder))
+
+
+def test_a_prison_at_capacity_is_skipped_by_the_chain(tmp_path):
+    # A full prison in the West court's town, one with room in the East court's town, 1 degree of longitude away.
+    engine = toy_with_prisons(tmp_path, [("full", "Full prison", 0.5, 11.0, 50, 50), ("room", "Roomy prison", 1.5, 11.0, 50, 10)])
+    result = chain(engine, CALM, threshold=600)
+    table = result.layers["chain"].set_index("id")
+    assert table.loc["west", "nearest_working_prison"] == "Full prison"
+    assert table.loc["west", "minutes_to_working_prison"] == 0
+    assert table.loc["west", "nearest_prison_with_room"] == "Roomy prison"
+    assert table.loc["west", "passed_over"] == "Full prison"
+    grid = engine.grid()
+    by_hand = km_between(grid, (0.5, 11.0), (1.5, 11.0)) * 12  # off-road 12 min/km in a straight line
+    assert table.loc["west", "minutes_to_prison_with_room"] == pytest.approx(by_hand, rel=0.02)
+    assert table.loc["west", "far"] and not table.loc["east", "far"]
+    assert table.loc["east", "minutes_to_prison_with_room"] == 0
+    # The one-search answer of `exposure` agrees with the matrix.
+    gap = justice_chain_gap(engine.access(CALM), prisons_with_room(engine, CALM), 600)
+    assert gap["id"].tolist() == ["west"]
+    assert gap["prison_minutes"].iloc[0] == pytest.approx(table.loc["west", "minutes_to_prison_with_room"])
+    prisons = result.layers["prisons"].set_index("id")
+    assert not prisons.loc["full", "has_room"] and prisons.loc["room", "has_room"]
+
+
+def test_capacity_coverage_on_the_toy_area(tmp_path):
+    folder = make_dataset(tmp_path / "toy")
+    text = (folder / "courts.csv").read_text(encoding="utf-8").splitlines()
+    text[0] += ",cases_per_year,figures_source"
+    text[1:] = [line + (",1,test" if line.startswith("west") else ",,") for line in text[1:]]
+    (folder / "courts.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    engine = Engine(load_dataset(folder))
+    result = capacity(engine, CALM, CapacityParams(threshold=60, persons_per_case=200))
+    courts = result.layers["facilities"].set_index("id")
+    access = engine.access(CALM)
+    within = access.population * (access.minutes <= 60)
+    # West (1 case a year x 200 persons) is full; East (no figure) serves everyone within an hour of it.
+    assert courts.loc["west", "served"] == pytest.approx(200)
+    assert courts.loc["west", "capacity_basis"] == "cases_per_year"
+    assert courts.loc["east", "capacity_basis"] == "unknown"
+    assert courts["order"].tolist() == [1, 2]  # known capacity first
+    east = within[access.label == access.facilities.set_index("id").loc["east", "site"]].sum()
+    assert courts.loc["east", "served"] == pytest.approx(east)
+    total = result.summary.set_index("region").loc["All"]
+    assert total["served"] + total["over_capacity"] == pytest.approx(within.sum())
+    assert total["out_of_reach"] == pytest.approx(access.population.sum() - within.sum())
+    assert total["served"] == pytest.approx(200 + east)
+    # The served catchments are polygons, one per court that served anyone.
+    assert set(result.layers["served_catchments"]["id"]) == {"west", "east"}

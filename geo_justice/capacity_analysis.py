@@ -78,13 +78,14 @@ def capacity(engine: Engine, params: AccessParams, cap: CapacityParams = Capacit
     result = allocate(reach, population, capacity_persons, order)
 
     table = facilities[["id", "name", "tier", "region"]].copy()
+    table["lon"], table["lat"] = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()  # where it counts
     table["figures_source"] = facilities["figures_source"] if "figures_source" in facilities else ""
     table = pd.concat([table, figures], axis=1)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
     table.insert(0, "order", rank)
     table["within_reach"], table["served"] = result.within_reach, result.served
-    table["over_capacity"] = result.within_reach - result.served
+    table["left_in_reach"] = result.within_reach - result.served  # unserved in reach when it filled up
     table["capacity_left"] = np.maximum(capacity_persons - result.served, 0.0)
     table = table.sort_values("order").reset_index(drop=True)
 

@@ -241,6 +241,105 @@ def exposure(engine: Engine, params: AccessParams, radius: float, days: int, cha
     export(result, output)
 
 
+@main.command()
+@access_options
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes within which a court can serve a person.")
+@click.option("--order", type=click.Choice(["capacity", "priority", "population"]), default="capacity", show_default=True,
+              help="Processing order: largest capacity first, --priority ids first, or most people within reach first.")
+@click.option("--priority", default=None, help="Facility ids processed first, comma-separated (with --order priority).")
+@click.option("--persons-per-case", type=float, default=200.0, show_default=True,
+              help="Persons one case a year serves (assumed: 5 cases per 1,000 persons a year).")
+@click.option("--cases-per-judge", type=float, default=300.0, show_default=True, help="Cases a judge handles a year (assumed).")
+@click.option("--cases-per-hearing", type=float, default=5.0, show_default=True,
+              help="Cases a hearing session handles (UN study: 28 mobile sessions, about 140 cases).")
+@click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Apply a scenario (JSON) first, e.g. two more judges at a court.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a self-contained HTML map of the served catchments.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of the map.")
+@click.option("--surface", type=click.Choice(["served", "2sfca", "e2sfca"]), default="served", show_default=True,
+              help="The per-cell layer a .tif output holds.")
+@OUTPUT
+def capacity(engine: Engine, params: AccessParams, threshold: float, order: str, priority: str | None,
+             persons_per_case: float, cases_per_judge: float, cases_per_hearing: float, scenario_file: Path | None,
+             map_path: Path | None, lang: str, surface: str, output: Path | None) -> None:
+    """Who courts can serve within the threshold given their capacity (AccessMod's geographic coverage), per region
+    and court, with the 2SFCA / E2SFCA accessibility index."""
+    from .capacity import CapacityParams
+    from .capacity_analysis import capacity as capacity_coverage
+
+    cap = run_checked(lambda: CapacityParams(
+        threshold=threshold, order=order, priority=tuple(p.strip() for p in (priority or "").split(",") if p.strip()),
+        persons_per_case=persons_per_case, cases_per_judge=cases_per_judge, cases_per_hearing=cases_per_hearing))
+    change = run_checked(lambda: read_scenario(scenario_file, engine.dataset)) if scenario_file else None
+    result = with_progress(lambda p: capacity_coverage(engine, params, cap, scenario=change, progress=p))
+    regions = result.summary
+    click.echo(f"Persons served within {threshold:g} min by courts with limited capacity, as of {params.as_of} "
+               f"(order: {order}; {persons_per_case:g} persons per case a year, {cases_per_judge:g} cases per judge"
+               + (f"; scenario '{change.name}'" if change else "") + "):")
+    echo_table(regions[["region", "population", "served", "over_capacity", "out_of_reach", "served_share",
+                        "over_capacity_share", "out_of_reach_share"]])
+    click.echo("\nAccessibility index (cases a year per 1,000 persons, population-weighted mean):")
+    click.echo(regions[["region", "2sfca_per_1000", "e2sfca_per_1000"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    courts = result.layers["facilities"]
+    click.echo("\nCourts that filled up, with the people still in their reach at that point (a later court may serve them):")
+    full = courts[courts["left_in_reach"] > 0.5].sort_values("left_in_reach", ascending=False)
+    echo_table(full[["order", "name", "region", "capacity_basis", "capacity_persons", "within_reach", "served", "left_in_reach"]].head(10))
+    if map_path:
+        from web.capacity_maps import capacity_map
+        from web.maps import page
+        write_page(map_path, run_checked(lambda: page(capacity_map(engine, params, result, lang=lang), self_contained=True)))
+    export(result, output, lambda: (*result.surfaces[surface], f"{surface} per cell (served: persons; 2sfca/e2sfca: "
+                                                                "cases a year per 1,000 persons)"), nodata=np.nan)
+
+
+@main.command()
+@access_options
+@click.option("--threshold", type=float, default=480.0, show_default=True,
+              help="Minutes from a court to a prison with room beyond which the chain is broken (8 hours).")
+@click.option("--min-room", type=float, default=1.0, show_default=True, help="Free places a prison needs to count as having room.")
+@click.option("--unknown-room", type=click.Choice(["count", "skip"]), default="count", show_default=True,
+              help="Prisons missing capacity or detainees: count them as having room, or leave them out.")
+@click.option("--detainees-per-100k", type=float, default=18.9, show_default=True,
+              help="Expected detainees per 100,000 persons, for the transfer burden (default from the UN study's 628).")
+@click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Apply a scenario (JSON) first, e.g. a prison's capacity.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a self-contained HTML map of the chain.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of the map.")
+@OUTPUT
+def chain(engine: Engine, params: AccessParams, threshold: float, min_room: float, unknown_room: str,
+          detainees_per_100k: float, scenario_file: Path | None, map_path: Path | None, lang: str, output: Path | None) -> None:
+    """The justice chain: each court's nearest working prison with room, prison occupancy and the detainee
+    transfer burden per region."""
+    from .capacity_analysis import chain as justice_chain
+
+    change = run_checked(lambda: read_scenario(scenario_file, engine.dataset)) if scenario_file else None
+    result = with_progress(lambda p: justice_chain(engine, params, threshold=threshold, min_room=min_room,
+                                                   unknown_room=unknown_room, detainees_per_100k=detainees_per_100k,
+                                                   scenario=change, progress=p))
+    table = result.summary
+    far = table[table["far"]]
+    click.echo(f"Courts more than {threshold:g} minutes ({threshold / 60:g} h) from a working prison with room, "
+               f"as of {params.as_of}: {len(far)} of {len(table)}")
+    hours = far.assign(hours_to_prison_with_room=far["minutes_to_prison_with_room"] / 60)
+    click.echo(hours[["name", "region", "nearest_prison_with_room", "hours_to_prison_with_room", "passed_over"]]
+               .to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    prisons = result.layers["prisons"]
+    click.echo("\nPrisons (occupancy = detainees / capacity; a figure's source is in the export):")
+    click.echo(prisons[prisons["working"]][["name", "region", "capacity", "detainees", "room", "occupancy", "overcrowded",
+                                            "has_room"]].to_string(index=False, na_rep="unknown", float_format=lambda v: f"{v:,.0f}",
+                                                                           formatters={"occupancy": lambda v: f"{v:.0%}"}))
+    click.echo(f"\nDetainee transfer burden per region ({detainees_per_100k:g} expected detainees per 100,000 persons x "
+               "minutes from their court to its prison with room):")
+    echo_table(result.layers["regions"])
+    if map_path:
+        from web.capacity_maps import chain_map
+        from web.maps import page
+        write_page(map_path, run_checked(lambda: page(chain_map(engine, params, result, lang=lang), self_contained=True)))
+    export(result, output)
+
+
 @main.group()
 def scenario() -> None:
     """What-if scenarios: changes applied on top of the data, never written into it."""

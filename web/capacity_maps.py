@@ -12,7 +12,7 @@ from geo_justice.analysis import AnalysisResult
 from geo_justice.tiles import TileStyle, attribution
 
 from .i18n import check_lang, number
-from .maps import Attribution, HtmlControl, _base_map
+from .maps import Attribution, HtmlControl, TileUrl, _base_map
 
 LABELS = {
     "fr": {"served": "Ressorts servis (dans la limite de la capacité)", "courts": "Tribunaux et leur capacité",
@@ -54,11 +54,12 @@ def _legend(title: str, rows: list[tuple[str, str]]) -> str:
     return f"<b>{html.escape(title)}</b><br>" + "".join(SWATCH.format(c, html.escape(t)) for t, c in rows)
 
 
-def capacity_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, lang: str = "fr") -> folium.Map:
+def capacity_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, lang: str = "fr",
+                 tile_url: TileUrl | None = None) -> folium.Map:
     """The served catchments of `capacity_analysis.capacity` (red where the court is full), its courts with their
     capacity, and the totals served / over capacity / out of reach."""
     threshold = float(result.manifest["parameters"]["capacity"]["threshold"])
-    fmap = _base_map(engine, params, lang, None)
+    fmap = _base_map(engine, params, lang, tile_url)
     served = result.layers["served_catchments"].copy()
     served["geometry"] = served.geometry.simplify(0.01)
     served["full"] = served["capacity_left"] < 0.5
@@ -107,11 +108,12 @@ def _occupancy_colour(occupancy: float) -> str:
     return OCCUPANCY[0][1] if occupancy < 0.8 else OCCUPANCY[1][1] if occupancy <= 1 else OCCUPANCY[2][1]
 
 
-def chain_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, lang: str = "fr") -> folium.Map:
+def chain_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, lang: str = "fr",
+              tile_url: TileUrl | None = None) -> folium.Map:
     """The chain of `capacity_analysis.chain`: a line from each court to its nearest prison with room coloured by
     hours, prisons coloured by occupancy, courts beyond the threshold marked."""
     threshold = float(result.manifest["parameters"]["threshold"])
-    fmap = _base_map(engine, params, lang, None)
+    fmap = _base_map(engine, params, lang, tile_url)
     links = folium.FeatureGroup(name=text(lang, "links"))
     far = folium.FeatureGroup(name=text(lang, "far", t=threshold / 60))
     for row in result.layers["chain"].itertuples():

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from geo_justice import analysis
 from geo_justice.access import DEFAULT_THRESHOLDS
+from geo_justice.capacity import CapacityParams
 from geo_justice.scenarios import Scenario, read_scenario
 
 from .analysis import Params, Thresholds, answer
@@ -84,6 +85,10 @@ class SitingBody(BaseModel):
     region_weights: dict[str, float] | None = Field(None, description="Multiply a region's people by this weight")
     min_density: float = Field(20.0, ge=0, description="Persons per km² for a cell to count as settled (gap weighting)")
     exact: bool = Field(False, description="Also solve exactly and report the greedy's gap")
+    capacity_judges: float | None = Field(None, gt=0, description="Sites and courts have capacities: judges per new site "
+                                          "(capacity-limited coverage of today's courts first)")
+    persons_per_case: float = Field(200.0, gt=0, description="With capacity_judges: persons one case a year serves")
+    cases_per_judge: float = Field(300.0, gt=0, description="With capacity_judges: cases a judge handles a year")
 
 
 @router.post("/analysis/siting", response_class=Response, summary="K sites that bring the most people within the threshold")
@@ -92,4 +97,6 @@ def siting(request: Request, p: Params, body: SitingBody) -> Response:
     return answer(request, "siting", key, lambda e: analysis.siting(
         e, p, body.k, body.threshold, candidates=body.candidates, grid_km=body.grid_km, fixed=body.fixed,
         max_risk=body.max_risk, weighting=body.weighting, region_weights=body.region_weights,
-        min_density=body.min_density, solve_exactly=body.exact))
+        min_density=body.min_density, solve_exactly=body.exact, site_judges=body.capacity_judges,
+        capacity=CapacityParams(threshold=body.threshold, persons_per_case=body.persons_per_case,
+                                cases_per_judge=body.cases_per_judge)))

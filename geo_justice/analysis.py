@@ -21,7 +21,8 @@ from .exposure import conflict_exposure, justice_chain_gap
 from .gaps import gap_hotspots
 from .grid import Grid
 from .manifest import run_manifest
-from .siting import GREEDY_GUARANTEE, build_coverage, candidate_places, exact, greedy
+from .capacity import CapacityParams
+from .siting import GREEDY_GUARANTEE, build_coverage, candidate_places, capacitated_greedy, exact, greedy
 from .scenarios import MOBILE_TIER, Scenario, describe, scenario_facilities, time_averaged, updated_access
 
 
@@ -160,8 +161,13 @@ def compare(engine: Engine, changes: Sequence[Scenario], params: AccessParams,
 def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.0, *,
            candidates: Sequence[str] | None = None, grid_km: float | None = None, fixed: Sequence[str] = (),
            max_risk: float | None = None, weighting: str = "population", region_weights: dict[str, float] | None = None,
-           min_density: float = 20.0, solve_exactly: bool = False, progress: Progress | None = None) -> AnalysisResult:
+           min_density: float = 20.0, solve_exactly: bool = False, progress: Progress | None = None,
+           site_judges: float | None = None, capacity: CapacityParams | None = None) -> AnalysisResult:
     """K new sites maximising the (weighted) people newly within `threshold` of a counting facility.
+
+    With `site_judges`, sites and courts have capacities: today's courts serve within their capacity first
+    (capacity-limited coverage with `capacity`'s ratios), and each new site, with `site_judges` judges, serves
+    the nearest people left unserved within `threshold` up to its capacity (`siting.capacitated_greedy`).
 
     weighting: population (everyone beyond T), or gap (only settled cells, at least `min_density` per km²,
     as gap hotspots count); region_weights multiply a region's people (regions not named weigh 1).
@@ -190,8 +196,17 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
         excluded = [p.name for p, r in zip(pool, risky) if r]
         pool = [p for p, r in zip(pool, risky) if not r]
     places = fixed_places + pool
-    coverage = build_coverage(engine, baseline, places, threshold, weight)
     pinned = list(range(len(fixed_places)))
+    described = {
+        "access": params, "k": k, "threshold": threshold, "candidates": list(candidates) if candidates else
+        (f"grid every {grid_km:g} km" if grid_km else "settlements"), "fixed": list(fixed), "max_risk": max_risk,
+        "weighting": weighting, "region_weights": region_weights or {}, "excluded_for_risk": excluded}
+    if site_judges is not None:
+        if solve_exactly:
+            raise ValueError("the exact solver does not take capacities: leave out exact (or site_judges)")
+        return _capacitated_siting(engine, baseline, places, pinned, k, threshold, weight, site_judges,
+                                   replace(capacity or CapacityParams(), threshold=threshold), described)
+    coverage = build_coverage(engine, baseline, places, threshold, weight)
     result = greedy(coverage, k, pinned)
     optimum = exact(coverage, k, pinned) if solve_exactly else None
     uncovered = float(weight[baseline.minutes > threshold].sum())
@@ -210,8 +225,41 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
         "proven_ratio": result.guarantee, "greedy_guarantee": GREEDY_GUARANTEE,
         "exact_optimum": optimum, "gap_to_optimum": max(0.0, (optimum - result.value) / optimum) if optimum else None,
     }])
-    manifest = run_manifest(engine.dataset, "site", {
-        "access": params, "k": k, "threshold": threshold, "candidates": list(candidates) if candidates else
-        (f"grid every {grid_km:g} km" if grid_km else "settlements"), "fixed": list(fixed), "max_risk": max_risk,
-        "weighting": weighting, "region_weights": region_weights or {}, "excluded_for_risk": excluded})
+    manifest = run_manifest(engine.dataset, "site", described)
+    return AnalysisResult({"sites": sites}, summary, manifest)
+
+
+def _capacitated_siting(engine: Engine, baseline: Access, places: list, pinned: list[int], k: int, threshold: float,
+                        weight: np.ndarray, site_judges: float, capacity: CapacityParams, described: dict) -> AnalysisResult:
+    """Siting when today's courts and the new sites have capacities (see `siting`)."""
+    from .capacity_analysis import capacity as capacity_coverage  # it builds on this module
+    from .scenarios import point_reach
+
+    if not site_judges > 0:
+        raise ValueError(f"site_judges must be positive, not {site_judges}")
+    today = capacity_coverage(engine, baseline.params, capacity)
+    population = baseline.population.ravel()
+    remaining = np.maximum(population - today.surfaces["served"][1].ravel(), 0.0)
+    value = np.divide(weight.ravel(), population, out=np.zeros_like(population), where=population > 0)
+    reach = []
+    for place in places:
+        minutes = point_reach(engine, baseline, place, threshold).ravel()
+        cells = np.flatnonzero(minutes <= threshold)
+        reach.append((cells, minutes[cells]))
+    persons = site_judges * capacity.cases_per_judge * capacity.persons_per_case
+    chosen, gains, served = capacitated_greedy(reach, remaining, value, persons, k, pinned)
+    unserved = float((remaining * value).sum())
+    cumulative = np.cumsum(gains)
+    sites = gpd.GeoDataFrame({
+        "order": np.arange(1, len(chosen) + 1), "name": [places[j].name for j in chosen],
+        "fixed": [j in pinned for j in chosen], "capacity_persons": persons, "persons_served": served,
+        "marginal": gains, "cumulative": cumulative,
+        "cumulative_share_of_unserved": cumulative / unserved if unserved else np.nan,
+    }, geometry=gpd.points_from_xy([places[j].lon for j in chosen], [places[j].lat for j in chosen]), crs="EPSG:4326")
+    summary = pd.DataFrame([{
+        "k": k, "threshold_minutes": threshold, "candidates": len(places),
+        "excluded_for_risk": len(described["excluded_for_risk"]), "site_judges": site_judges,
+        "site_capacity_persons": persons, "unserved_weight": unserved, "covered_weight": float(sum(gains)),
+        "upper_bound": None, "proven_ratio": None, "greedy_guarantee": None, "exact_optimum": None, "gap_to_optimum": None}])
+    manifest = run_manifest(engine.dataset, "site", {**described, "site_judges": site_judges, "capacity": capacity})
     return AnalysisResult({"sites": sites}, summary, manifest)

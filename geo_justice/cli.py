@@ -397,10 +397,15 @@ def scenario_compare(files: tuple[Path, ...], engine: Engine, params: AccessPara
 @click.option("--region-weight", "region_weights", multiple=True, metavar="REGION=W",
               help="Multiply a region's people by W (repeatable), e.g. Tombouctou=2.")
 @click.option("--exact", is_flag=True, help="Also solve exactly (integer program) and report the greedy's gap.")
+@click.option("--capacity", "site_judges", type=float, default=None, metavar="JUDGES",
+              help="Sites and courts have capacities: each new site has JUDGES judges and serves the nearest people "
+                   "today's courts leave unserved, up to its capacity.")
+@click.option("--persons-per-case", type=float, default=200.0, show_default=True, help="With --capacity: persons one case a year serves.")
+@click.option("--cases-per-judge", type=float, default=300.0, show_default=True, help="With --capacity: cases a judge handles a year.")
 @OUTPUT
 def site(engine: Engine, params: AccessParams, k: int, threshold: float, candidates: str | None, grid_km: float | None,
          fixed: str | None, max_risk: float | None, weighting: str, min_density: float, region_weights: tuple[str, ...],
-         exact: bool, output: Path | None) -> None:
+         exact: bool, site_judges: float | None, persons_per_case: float, cases_per_judge: float, output: Path | None) -> None:
     """Choose K sites (new courts or mobile hearing points) that bring the most people within the threshold."""
     def names(text: str | None) -> list[str] | None:
         return [n.strip() for n in text.split(",") if n.strip()] if text else None
@@ -412,12 +417,23 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
         except ValueError:
             raise UserError(f"--region-weight {text!r}: expected REGION=NUMBER") from None
     weights = dict(weight(w) for w in region_weights) or None
+    capacity = None
+    if site_judges is not None:
+        from .capacity import CapacityParams
+        capacity = run_checked(lambda: CapacityParams(threshold=threshold, persons_per_case=persons_per_case,
+                                                      cases_per_judge=cases_per_judge))
     result = with_progress(lambda p: analysis.siting(
         engine, params, k, threshold, candidates=names(candidates), grid_km=grid_km, fixed=names(fixed) or (),
         max_risk=max_risk, weighting=weighting, region_weights=weights, min_density=min_density, solve_exactly=exact,
-        progress=p))
+        progress=p, site_judges=site_judges, capacity=capacity))
     echo_table(result.layers["sites"].drop(columns="geometry"))
     row = result.summary.iloc[0]
+    if site_judges is not None:
+        click.echo(f"\n{row['covered_weight']:,.0f} of the {row['unserved_weight']:,.0f} people today's courts leave unserved "
+                   f"(over capacity or beyond {threshold:g} min) served by {k} new sites of {site_judges:g} judges "
+                   f"({row['site_capacity_persons']:,.0f} persons each); no optimality guarantee with capacities")
+        export(result, output)
+        return
     click.echo(f"\n{row['covered_weight']:,.0f} of {row['uncovered_weight']:,.0f} people beyond {threshold:g} min brought within it; "
                f"the greedy choice is proven to reach at least {row['proven_ratio']:.1%} of the optimum")
     if row["exact_optimum"] is not None and pd.notna(row["exact_optimum"]):

@@ -196,3 +196,23 @@ def test_capacity_coverage_on_the_toy_area(tmp_path):
     assert total["served"] == pytest.approx(200 + east)
     # The served catchments are polygons, one per court that served anyone.
     assert set(result.layers["served_catchments"]["id"]) == {"west", "east"}
+
+
+# --- siting with capacities ----------------------------------------------------------------------------------
+
+def test_capacitated_greedy_by_hand():
+    from geo_justice.siting import capacitated_greedy
+
+    # Four cells of 50 persons; site A reaches cells 0-1 (A is on cell 0), B reaches cells 1-3 (B on cell 3).
+    reach = [(np.array([0, 1]), np.array([0.0, 10.0])), (np.array([1, 2, 3]), np.array([20.0, 10.0, 0.0]))]
+    value = np.ones(4)
+    # Capacity 60: a tie on 60, so A first (lower index): cell 0 and 10 of cell 1; B then takes cell 3 and 10 of
+    # cell 2.
+    chosen, gains, persons = capacitated_greedy(reach, POPULATION, value, 60, 2)
+    assert chosen == [0, 1] and gains == [60.0, 60.0] and persons == [60.0, 60.0]
+    # Capacity 200: B (150 persons in reach) beats A (100); A then gets only cell 0.
+    chosen, gains, _ = capacitated_greedy(reach, POPULATION, value, 200, 2)
+    assert chosen == [1, 0] and gains == [150.0, 50.0]
+    # People already served today are not served again; value weights the gain, not the persons.
+    chosen, gains, persons = capacitated_greedy(reach, np.array([50.0, 0, 0, 0]), np.array([3.0, 1, 1, 1]), 200, 1)
+    assert chosen == [0] and gains == [150.0] and persons == [50.0]

@@ -89,3 +89,15 @@ def test_cli_capacity_and_chain_print_their_tables():
     assert result.exit_code == 0, result.output
     assert "more than 480 minutes (8 h) from a working prison with room" in result.output
     assert "Taoudenni" in result.output
+
+
+def test_site_with_capacity_serves_at_most_its_judges_share():
+    runner = CliRunner()
+    result = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--candidates", "Bougouni,Tessalit",
+                                  "--capacity", "1", "--cases-per-judge", "300", "--persons-per-case", "200"])
+    assert result.exit_code == 0, result.output
+    # Bougouni has far more than 60,000 people unserved within two hours: one judge serves exactly 300 x 200.
+    assert "Bougouni" in result.output and "60,000" in result.output
+    assert "no optimality guarantee with capacities" in result.output
+    both = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--capacity", "1", "--exact"])
+    assert both.exit_code == 1 and "exact" in both.output

@@ -216,3 +216,20 @@ def test_capacitated_greedy_by_hand():
     # People already served today are not served again; value weights the gain, not the persons.
     chosen, gains, persons = capacitated_greedy(reach, np.array([50.0, 0, 0, 0]), np.array([3.0, 1, 1, 1]), 200, 1)
     assert chosen == [0] and gains == [150.0] and persons == [50.0]
+
+
+def test_a_figure_without_its_source_is_refused(tmp_path):
+    from layers import LayerError, read_facilities
+
+    path = tmp_path / "courts.csv"
+    path.write_text("id,name,tier,region,status,status_as_of,status_source,lon,lat,judges,cases_per_year,figures_source\n"
+                    "a,A,ti,R,operational,2023-11-17,test,0.5,11,2,,assumed\n"
+                    "b,B,ti,R,operational,2023-11-17,test,0.6,11,,,\n"
+                    "c,C,ti,R,operational,2023-11-17,test,0.7,11,3,,\n"
+                    "d,D,ti,R,operational,2023-11-17,test,0.8,11,-1,,assumed\n", encoding="utf-8")
+    with pytest.raises(LayerError) as error:
+        read_facilities(path, "court")
+    problems = sorted((p.field, p.where) for p in error.value.problems)
+    assert [f for f, _ in problems] == ["figures_source", "judges"]  # row c has no source, row d a negative count
+    assert "id c" in problems[0][1] and "id d" in problems[1][1]
+    assert "judges given without a source" in str(error.value) and "courts.csv" in str(error.value)

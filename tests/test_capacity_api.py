@@ -101,3 +101,29 @@ def test_site_with_capacity_serves_at_most_its_judges_share():
     assert "no optimality guarantee with capacities" in result.output
     both = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--capacity", "1", "--exact"])
     assert both.exit_code == 1 and "exact" in both.output
+
+
+def test_the_readme_capacity_scenario_reads_and_adds_its_judges(dataset):
+    import json
+
+    from .conftest import ROOT
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Capacity and the justice chain", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    change = read_scenario(json.loads(block), dataset)
+    gao = next(c for c in change.changes if getattr(c, "facility_id", "") == "ml-tgi-gao")
+    assert gao.figures == (("judges", 2.0, True),)
+    from geo_justice.scenarios import scenario_state
+    state = scenario_state(dataset, change, "court", "2023-11-17").set_index("id")
+    assert state.loc["ml-tgi-gao", "judges"] == dataset.courts.set_index("id").loc["ml-tgi-gao", "judges"] + 2
+
+
+def test_every_embedded_capacity_figure_carries_its_source(dataset):
+    for frame, columns in ((dataset.courts, ("judges", "hearings_per_year", "cases_per_year")),
+                           (dataset.prisons, ("capacity", "detainees", "high_risk_capacity"))):
+        given = frame[list(columns)].notna().any(axis=1)
+        assert given.any() and (frame.loc[given, "figures_source"].str.len() > 0).all()
+    # Per-court judges and per-prison capacities in the north and centre are not published: labelled assumed.
+    assert dataset.courts["figures_source"].str.startswith("assumed").all()
+    northern = dataset.prisons[dataset.prisons["zone"].isin(["north", "centre"])]
+    assert len(northern) == 18
+    assert northern["figures_source"].str.startswith("capacity assumed").all()

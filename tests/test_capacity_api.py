@@ -51,9 +51,11 @@ def test_bad_capacity_parameters_are_problems_naming_them(client, url, word):
     assert response.status_code == 400 and word in response.json()["detail"]
 
 
-def test_chain_map_page(client):
+def test_map_pages_with_their_legends(client):
     response = client.get("/maps/chain?resolution=5000&lang=en")
-    assert response.status_code == 200 and "prison with room" in response.text
+    assert response.status_code == 200 and "prison with room" in response.text and "overcrowded (over 100%)" in response.text
+    response = client.get("/maps/capacity?resolution=5000&lang=en")
+    assert response.status_code == 200 and "court at capacity" in response.text and "over capacity" in response.text
 
 
 def test_two_more_judges_at_a_court_over_capacity_serve_exactly_their_share(dataset):

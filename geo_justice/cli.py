@@ -289,8 +289,9 @@ def capacity(engine: Engine, params: AccessParams, threshold: float, order: str,
         from web.capacity_maps import capacity_map
         from web.maps import page
         write_page(map_path, run_checked(lambda: page(capacity_map(engine, params, result, lang=lang), self_contained=True)))
-    export(result, output, lambda: (*result.surfaces[surface], f"{surface} per cell (served: persons; 2sfca/e2sfca: "
-                                                                "cases a year per 1,000 persons)"), nodata=np.nan)
+    described = {"served": "persons served per cell", "2sfca": "2SFCA index (cases a year per 1,000 persons)",
+                 "e2sfca": "E2SFCA index (cases a year per 1,000 persons)"}
+    export(result, output, lambda: (*result.surfaces[surface], described[surface]), nodata=np.nan)
 
 
 @main.command()

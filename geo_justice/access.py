@@ -180,7 +180,10 @@ class Engine:
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
-        return self._cached(key, lambda: prepare(self.friction(grid, params).minutes_per_metre, grid.cell_size))
+        def compute() -> Surface:
+            friction = self.friction(grid, params)
+            return prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes)
+        return self._cached(key, compute)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""

@@ -239,7 +239,8 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         invalid = np.isin(baseline.label, removed) if removed.size else None
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, label), invalid=invalid)
-    return Access(params, baseline.dataset_version, grid, facilities, sites, result.minutes, result.label,
+    minutes, label = engine.onto_banks(grid, params, result.minutes, result.label)
+    return Access(params, baseline.dataset_version, grid, facilities, sites, minutes, label,
                   baseline.population, baseline.risk)
 
 
@@ -249,7 +250,8 @@ def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float
     friction = engine.surface(grid, params)
     point = gpd.GeoSeries([_point(place)], crs="EPSG:4326")
     cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), engine.base_friction(grid, params.friction))
-    return travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes).minutes
+    result = travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes)
+    return engine.onto_banks(grid, params, result.minutes, result.label)[0]
 
 
 def time_averaged(engine: Engine, standing: Access, mobile: tuple[MobileHearing, ...],

@@ -7,7 +7,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.ops import transform
 
 from .checks import BBox, check_points, check_polygons, check_required_text, check_vocabulary, parse_numbers, require_columns
 from .errors import Report
@@ -91,7 +90,7 @@ def distances_to_barriers(points: gpd.GeoSeries, barriers: gpd.GeoDataFrame, sea
         if near.size == 0:
             continue
         local = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={point.y} +lon_0={point.x} +datum=WGS84 +units=m",
-                                     always_xy=True).transform
-        origin = shapely.Point(0, 0)
-        out[i] = min(transform(local, geoms[j]).distance(origin) for j in near)
+                                     always_xy=True)
+        projected = shapely.transform(geoms[near], lambda xy: np.column_stack(local.transform(xy[:, 0], xy[:, 1])))
+        out[i] = shapely.distance(projected, shapely.Point(0, 0)).min()
     return out

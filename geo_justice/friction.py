@@ -22,7 +22,7 @@ class FrictionParams:
 
     - offroad_kmh: speed away from mapped roads, on foot, by cart or motorbike on paths (5 km/h).
     - road_speeds_kmh: speed per road class; None uses each road's `speed_kmh` from the loader
-      (primary 60, secondary 40, track 20 km/h by default).
+      (layers.roads.DEFAULT_SPEEDS_KMH, e.g. paved 60, unpaved 40, track 20 km/h, and speeds_kmh in dataset.json).
     - crossing_radius_m: around a crossing point (bridge, ferry, dam) barrier cells are passable (1,500 m);
       a ferry's `wait_minutes` is paid once by a path across the barrier cells it opens.
     - use_barriers: burn barrier layers (rivers without crossings) as impassable when present (True).

@@ -124,3 +124,20 @@ def test_closing_diagonal_gaps_blocks_a_staircase():
     assert open_parts.max() == 1
     closed_parts, count = label(~close_diagonal_gaps(stairs), structure=np.ones((3, 3)))
     assert count == 2
+
+
+def test_a_bad_barrier_or_crossing_loads_nothing(tmp_path):
+    from layers import LayerError, load_dataset
+
+    from .toy import lines, make_dataset, points
+    river = lines([(0.8, 10.0), (0.8, 12.0)], name=["river"])
+    far = points((0.5, 10.4), name=["bridge"], kind=["bridge"], source=["test"])
+    with pytest.raises(LayerError) as caught:
+        load_dataset(make_dataset(tmp_path / "far", barriers=river, crossings=far))
+    assert [str(p) for p in caught.value.problems] == [
+        "crossings.geojson: feature 0: field 'geometry': more than 5 km from the nearest barrier; a crossing must lie within 2 km of a river or lake"]
+    wells = points((0.8, 10.4), name=["well"])
+    with pytest.raises(LayerError) as caught:
+        load_dataset(make_dataset(tmp_path / "wells", barriers=wells))
+    assert [str(p) for p in caught.value.problems] == [
+        "barriers.geojson: feature 0: field 'geometry': a barrier is a line (river, border) or a polygon (lake), not a Point"]

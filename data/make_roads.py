@@ -5,7 +5,7 @@
 Reads road_routes.csv (one route per row: number, class paved / unpaved / track, the stops it passes in
 order, and the source of that description). A stop is a town, placed from (first match wins)
 road_towns.csv (towns positioned by hand, each with its source and how approximate it is), crossings.csv
-(a road crosses a river at its bridge, dam or ferry), settlements.csv (GeoNames) and the Natural Earth
+(a road crosses a river at its bridge, dam or ferry), settlements.csv (GeoNames) or the Natural Earth
 populated places; or `~River`, meaning the road keeps to its bank of that river (barriers.geojson) from
 the previous stop to the next, BANK_OFFSET_M off the river line. Each route becomes one line through its
 stops: straight between towns, not surveyed geometry. Replace it with an OpenStreetMap export (the roads
@@ -30,23 +30,23 @@ BANK_OFFSET_M = 3000.0
 LOCAL = "+proj=laea +lat_0=17 +lon_0=-4 +datum=WGS84 +units=m"
 
 
-def town_positions() -> dict[str, tuple[float, float, str]]:
-    """Town name -> (lon, lat, where the position comes from); earlier sources win."""
-    towns: dict[str, tuple[float, float, str]] = {}
+def town_positions() -> dict[str, tuple[float, float]]:
+    """Town name -> (lon, lat); later sources win (road_towns.csv over crossings, GeoNames and Natural Earth)."""
+    towns: dict[str, tuple[float, float]] = {}
     places = json.loads((HERE / "naturalearth" / "populated_places.geojson").read_text(encoding="utf-8"))
     for feature in places["features"]:
         if feature["properties"].get("adm0name") == "Mali":
             lon, lat = feature["geometry"]["coordinates"][:2]
-            towns[feature["properties"]["name"]] = (lon, lat, "Natural Earth populated places")
+            towns[feature["properties"]["name"]] = (lon, lat)
     with open(HERE / "settlements.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            towns[row["name"]] = (float(row["lon"]), float(row["lat"]), row["source"])
+            towns[row["name"]] = (float(row["lon"]), float(row["lat"]))
     with open(HERE / "crossings.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            towns[row["name"]] = (float(row["lon"]), float(row["lat"]), f"crossing {row['id']}")
+            towns[row["name"]] = (float(row["lon"]), float(row["lat"]))
     with open(HERE / "road_towns.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            towns[row["name"]] = (float(row["lon"]), float(row["lat"]), f"approximate ({row['approximate']}): {row['source']}")
+            towns[row["name"]] = (float(row["lon"]), float(row["lat"]))
     return towns
 
 
@@ -80,10 +80,10 @@ def route_line(stops: list[str], towns: dict, banks: dict[str, list[shapely.Line
     for i, stop in enumerate(stops):
         if stop.startswith("~"):
             start = to_local.transform(*coords[-1])
-            end = to_local.transform(*towns[ALIASES.get(stops[i + 1], stops[i + 1])][:2])
+            end = to_local.transform(*towns[ALIASES.get(stops[i + 1], stops[i + 1])])
             coords += [list(to_wgs.transform(x, y)) for x, y in along_bank(banks[stop[1:]], start, end)]
         else:
-            coords.append(list(towns[ALIASES.get(stop, stop)][:2]))
+            coords.append(list(towns[ALIASES.get(stop, stop)]))
     return [[round(v, 5) for v in c] for c in coords]
 
 

@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 from layers.catalog import Dataset
 from layers.population import read_population
 
+from .banks import reach_barrier_cells
 from .cache import ResultCache
 from .conflict import ConflictParams
 from .facilities import Mode, counting_facilities
@@ -180,7 +181,15 @@ class Engine:
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
-        return self._cached(key, lambda: prepare(self.friction(grid, params).minutes_per_metre, grid.cell_size))
+        def compute() -> Surface:
+            friction = self.friction(grid, params)
+            return prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes)
+        return self._cached(key, compute)
+
+    def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes and labels with barrier cells set from their quicker bank (see `banks`)."""
+        blocked = ~np.isfinite(self.base_friction(grid, params.friction))
+        return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, blocked, grid.cell_size)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
@@ -216,7 +225,8 @@ class Engine:
             step("travel time")
             facilities, sites = self.place_sites(grid, facilities, params)
             result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
-            return Access(params, self.dataset.version, grid, facilities, sites, result.minutes, result.label,
+            minutes, label = self.onto_banks(grid, params, result.minutes, result.label)
+            return Access(params, self.dataset.version, grid, facilities, sites, minutes, label,
                           population, friction.risk)
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
 

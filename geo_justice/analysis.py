@@ -23,7 +23,7 @@ from .grid import Grid
 from .manifest import run_manifest
 from .capacity import CapacityParams
 from .siting import GREEDY_GUARANTEE, build_coverage, candidate_places, capacitated_greedy, exact, greedy
-from .scenarios import MOBILE_TIER, Scenario, describe, scenario_facilities, time_averaged, updated_access
+from .scenarios import MOBILE_TIER, Scenario, describe, scenario_engine, scenario_facilities, time_averaged, updated_access
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,13 @@ def _evaluate(engine: Engine, change: Scenario, params: AccessParams, thresholds
     """Baseline and scenario access, and the coverage delta table."""
     baseline = engine.access(params, progress)
     facilities = scenario_facilities(engine.dataset, change, params)
-    after = updated_access(engine, baseline, facilities, incremental=incremental)
+    changed = scenario_engine(engine, change)  # with the scenario's crossings: a new friction, searched in full
+    incremental = incremental and changed is engine
+    after = updated_access(changed, baseline, facilities, incremental=incremental)
     averaged = None
     if change.mobile:
-        standing = updated_access(engine, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
-        averaged = time_averaged(engine, standing, change.mobile, thresholds)
+        standing = updated_access(changed, after, facilities[facilities["tier"] != MOBILE_TIER], incremental=incremental)
+        averaged = time_averaged(changed, standing, change.mobile, thresholds)
     return baseline, after, coverage_delta(baseline, after, engine.regions(baseline.grid), thresholds, averaged)
 
 
@@ -137,7 +139,8 @@ def minutes_saved(engine: Engine, change: Scenario, params: AccessParams) -> tup
     cannot reach a court)."""
     params = replace(params, mode="actual")
     baseline = engine.access(params)
-    after = updated_access(engine, baseline, scenario_facilities(engine.dataset, change, params))
+    changed = scenario_engine(engine, change)
+    after = updated_access(changed, baseline, scenario_facilities(engine.dataset, change, params), incremental=changed is engine)
     reached = np.isfinite(baseline.minutes) & np.isfinite(after.minutes)
     return baseline.grid, np.where(reached, baseline.minutes - np.where(reached, after.minutes, 0.0), np.nan)
 

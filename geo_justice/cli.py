@@ -63,7 +63,10 @@ def layers() -> None:
 @click.option("--name-field", default=None, help="Boundaries: the attribute holding each unit's name.")
 @click.option("--crs", default=None, help="CRS to assume when the file declares none (e.g. EPSG:4326).")
 @click.option("--layer", default=None, help="Layer name inside a GeoPackage.")
-def validate(file: Path, kind: str, name_field: str | None, crs: str | None, layer: str | None) -> None:
+@click.option("--class-field", default=None, help="Roads: the attribute holding the road class (default 'class'; 'highway' for an OpenStreetMap export).")
+@click.option("--speed", "speeds", multiple=True, metavar="CLASS=KMH", help="Roads: the speed of a road class, over the defaults (repeatable).")
+def validate(file: Path, kind: str, name_field: str | None, crs: str | None, layer: str | None,
+             class_field: str | None, speeds: tuple[str, ...]) -> None:
     """Check FILE as a layer of KIND; print every problem and exit 1 if there is any."""
     if kind == "population":
         raster = run_checked(lambda: read_population_raster(file, crs=crs))
@@ -76,10 +79,28 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
         if not name_field:
             raise click.UsageError("--name-field is required with --kind boundaries")
         opts["name_field"] = name_field
+    if (class_field or speeds) and kind != "roads":
+        raise click.UsageError("--class-field and --speed apply to --kind roads only")
+    if class_field:
+        opts["class_field"] = class_field
+    if speeds:
+        opts["speeds_kmh"] = parse_speeds(speeds)
     frame = run_checked(lambda: LAYER_READERS[kind](file, opts))
     for note in frame.attrs.get("notes", []):
-        click.echo(f"repaired: {note}")
+        click.echo(f"{'left out' if kind == 'roads' else 'repaired'}: {note}")
     click.echo(f"{file.name}: valid {kind} layer, {len(frame)} rows")
+
+
+def parse_speeds(items: tuple[str, ...]) -> dict[str, float]:
+    """CLASS=KMH pairs from the command line."""
+    speeds = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            speeds[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not CLASS=KMH (e.g. primary=60)", param_hint="--speed") from None
+    return speeds
 
 
 @layers.command("list")

@@ -171,7 +171,7 @@ def network(engine: Engine, request: RouteRequest) -> Network:
     risk = friction.risk if request.risk.mode != "ignore" else risk_surface(  # exposure is reported under every policy
         grid, engine.dataset.incidents, pd.Timestamp(request.start), replace(params.conflict, mode="penalty"))
     return Network(grid, friction.minutes_per_metre, risk, cells,
-                   np.column_stack([projected.x, projected.y]), prepare(friction.minutes_per_metre, grid.cell_size))
+                   np.column_stack([projected.x, projected.y]), prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
 
 def avoided(net: Network, request: RouteRequest) -> dict[int, str]:

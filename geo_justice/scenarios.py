@@ -1,8 +1,9 @@
 """What-if scenarios: named changes applied on top of the data, never written into it.
 
 A scenario sets a facility's status, moves its sitting place (or back to its seat), adds a hypothetical
-court, or adds a mobile hearing point held `sessions_per_year` times for `days_per_session` days; it can also
-set or add to a facility's capacity figures (e.g. two more judges at a court, a prison's capacity). A
+court, adds a crossing (a bridge, dam or ferry with its wait) over a barrier, or adds a mobile hearing point
+held `sessions_per_year` times for `days_per_session` days; it can also set or add to a facility's capacity
+figures (e.g. two more judges at a court, a prison's capacity). A
 mobile hearing point counts as a court for the people within its reach; coverage is also reported
 time-averaged, each person weighted by the availability of the best point they can reach
 (sessions x days / COURT_DAYS_PER_YEAR, at most 1), so a quarterly hearing is not a standing court.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.barriers import CROSSING_KINDS, MAX_CROSSING_DISTANCE_M, distances_to_barriers
 from layers.catalog import Dataset
 from layers.checks import coordinate_problem
 from layers.errors import LayerError, Problem
@@ -68,7 +70,17 @@ class MobileHearing:
         return min(1.0, self.sessions_per_year * self.days_per_session / COURT_DAYS_PER_YEAR)
 
 
-Change = SetFacility | AddCourt | MobileHearing
+@dataclass(frozen=True)
+class AddCrossing:
+    """A bridge, dam or ferry over a barrier (within 2 km of one); a ferry's wait is paid on crossing."""
+
+    name: str
+    place: Place
+    kind: str = "ferry"
+    wait_minutes: float = 0.0
+
+
+Change = SetFacility | AddCourt | MobileHearing | AddCrossing
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,8 @@ def read_scenario(spec: dict[str, Any] | str | Path, dataset: Dataset, *, source
          cases_per_year; prisons: capacity, detainees),
         {"add": "court", "name": ..., "at": "Town" | {"lon", "lat"}, "tier": "ti", "judges": 2},
         {"add": "mobile_hearing", "name": ..., "at": ..., "sessions_per_year": 4, "days_per_session": 3,
-         "cases_per_session": 5}]}
+         "cases_per_session": 5},
+        {"add": "crossing", "name": ..., "at": {"lon", "lat"}, "kind": "ferry", "wait_minutes": 30}]}
     """
     if not isinstance(spec, dict):
         source = Path(spec).name
@@ -153,10 +166,11 @@ def _change(item: Any, known: dict[str, str], dataset: Dataset, places: pd.DataF
         place = None if sitting is None or to_seat else _place(sitting, "sitting", dataset, places)
         return SetFacility(facility, status, place, to_seat, changed)
     kind = item.get("add")
-    if kind not in ("court", "mobile_hearing"):
-        raise _Bad("add", "a change names an existing 'facility' or adds a 'court' or a 'mobile_hearing'")
-    allowed = ({"add", "name", "at", "tier", "judges"} if kind == "court" else
-               {"add", "name", "at", "sessions_per_year", "days_per_session", "cases_per_session"})
+    if kind not in ("court", "mobile_hearing", "crossing"):
+        raise _Bad("add", "a change names an existing 'facility' or adds a 'court', a 'mobile_hearing' or a 'crossing'")
+    allowed = {"court": {"add", "name", "at", "tier", "judges"},
+               "mobile_hearing": {"add", "name", "at", "sessions_per_year", "days_per_session", "cases_per_session"},
+               "crossing": {"add", "name", "at", "kind", "wait_minutes"}}[kind]
     extra = set(item) - allowed
     if extra:
         raise _Bad(sorted(extra)[0], f"not a field of an added {kind} ({', '.join(sorted(allowed))})")
@@ -164,6 +178,8 @@ def _change(item: Any, known: dict[str, str], dataset: Dataset, places: pd.DataF
         raise _Bad("at", "where it sits: a town name or {\"lon\": ..., \"lat\": ...}")
     place = _place(item["at"], "at", dataset, places)
     name = str(item.get("name") or f"{kind.replace('_', ' ')} at {place.name}")
+    if kind == "crossing":
+        return _crossing(item, place, name, dataset)
     if kind == "court":
         tier = item.get("tier", "ti")
         if tier not in TIERS:
@@ -191,6 +207,38 @@ def _figures(item: dict, facility: str, figures: tuple[str, ...], table: pd.Data
                 raise _Bad(f"add_{field}", f"{facility} has {current:g} {field}; adding {added:g} leaves fewer than 0")
             out.append((field, added, True))
     return tuple(out)
+
+
+def _crossing(item: dict, place: Place, name: str, dataset: Dataset) -> AddCrossing:
+    kind = item.get("kind", "ferry")
+    if kind not in CROSSING_KINDS:
+        raise _Bad("kind", f"{kind!r} is not one of {', '.join(CROSSING_KINDS)}")
+    wait = _number(item, "wait_minutes", None if kind == "ferry" else 0.0, 0, 24 * 60)
+    if dataset.barriers is None or dataset.barriers.empty:
+        raise _Bad("at", "the dataset has no barriers (rivers, lakes) to cross")
+    metres = distances_to_barriers(gpd.GeoSeries([_point(place)], crs="EPSG:4326"), dataset.barriers)[0]
+    if not metres <= MAX_CROSSING_DISTANCE_M:
+        far = "more than 5 km" if np.isinf(metres) else f"{metres / 1000:.1f} km"
+        raise _Bad("at", f"{place.name} is {far} from the nearest barrier; a crossing must lie within "
+                         f"{MAX_CROSSING_DISTANCE_M / 1000:g} km of a river or lake")
+    return AddCrossing(name, place, kind, wait)
+
+
+def scenario_engine(engine: Engine, scenario: Scenario) -> Engine:
+    """The engine on the dataset plus the scenario's crossings (sharing its cache); `engine` when it adds none."""
+    added = [c for c in scenario.changes if isinstance(c, AddCrossing)]
+    if not added:
+        return engine
+    dataset = engine.dataset
+    rows = gpd.GeoDataFrame({"id": [f"scenario-crossing-{i}" for i in range(1, len(added) + 1)],
+                             "name": [c.name for c in added], "kind": [c.kind for c in added],
+                             "wait_minutes": [c.wait_minutes for c in added],
+                             "source": [f"scenario: {scenario.name}"] * len(added)},
+                            geometry=[_point(c.place) for c in added], crs="EPSG:4326")
+    crossings = rows if dataset.crossings is None else gpd.GeoDataFrame(
+        pd.concat([dataset.crossings, rows], ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    version = hashlib.sha256(f"{dataset.versions.get('crossings')} {scenario.key}".encode()).hexdigest()[:16]
+    return Engine(replace(dataset, crossings=crossings, versions={**dataset.versions, "crossings": version}), engine.cache)
 
 
 def _number(item: dict, field: str, default: float | None, low: float, high: float) -> float:
@@ -279,7 +327,8 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
     """Access with `facilities` counting instead of the baseline's, on the baseline's grid and friction.
 
     Incremental: only the catchments of removed sites are cleared and recomputed from their borders, and
-    only where added sites are nearer is anything searched; the minutes equal a full recomputation.
+    only where added sites are nearer is anything searched; the minutes equal a full recomputation. With
+    an engine whose friction differs from the baseline's (a scenario's crossings), pass incremental=False.
     """
     grid, params = baseline.grid, baseline.params
     surface = engine.surface(grid, params)
@@ -296,7 +345,8 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         invalid = np.isin(baseline.label, removed) if removed.size else None
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, label), invalid=invalid)
-    return Access(params, baseline.dataset_version, grid, facilities, sites, result.minutes, result.label,
+    minutes, label = engine.onto_banks(grid, params, result.minutes, result.label)
+    return Access(params, engine.dataset.version, grid, facilities, sites, minutes, label,
                   baseline.population, baseline.risk)
 
 
@@ -306,7 +356,8 @@ def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float
     friction = engine.surface(grid, params)
     point = gpd.GeoSeries([_point(place)], crs="EPSG:4326")
     cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), engine.base_friction(grid, params.friction))
-    return travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes).minutes
+    result = travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes)
+    return engine.onto_banks(grid, params, result.minutes, result.label)[0]
 
 
 def time_averaged(engine: Engine, standing: Access, mobile: tuple[MobileHearing, ...],

@@ -7,7 +7,11 @@ A multi-source Dijkstra over the grid, compiled with numba. Move costs:
 - a knight move (the 8 more moves of the 16-neighbour stencil) crosses two more cells m1, m2 and
   costs distance x (f[a] + f[m1] + f[m2] + f[b]) / 4, so it never jumps across an impassable cell;
 - in 16-neighbour mode a diagonal move may not squeeze between two impassable corner cells either
-  (MCP_Geometric allows it, so the 8-neighbour mode does too).
+  (MCP_Geometric allows it, so the 8-neighbour mode does too);
+- crossing minutes c (a ferry's wait, on the river cells it opens) are paid at the edges of a crossing:
+  a move adds half the change of c between consecutive cells it passes (a, m1, m2, b), so entering a
+  ferry's river cells costs c/2, leaving them c/2, moving within them nothing; costs stay symmetric and
+  non-negative, and with no crossing minutes the moves cost exactly what MCP_Geometric's do.
 
 On a uniform surface the 16-neighbour stencil's worst relative error is 2.7 % (a direction halfway
 between a king and a knight move), the 8-neighbour stencil's 8.2 %.
@@ -18,7 +22,7 @@ order is exact. When the friction spans too many orders of magnitude for buckets
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -63,9 +67,11 @@ def _stencil(neighbours: int, cell_size: float, ncols: int) -> tuple[np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys):
-    """Relax every move out of settled cell u; the cells it improves go to out_*; returns how many."""
+def _relax(f, c, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys):
+    """Relax every move out of settled cell u; the cells it improves go to out_*; returns how many.
+    `c`: crossing minutes per cell (one zero cell when the surface has none)."""
     fu = f[u]
+    crossings = c.shape[0] > 1
     if not fu < np.inf:
         return 0  # a source on an impassable cell reaches nothing
     lu = lab[u]
@@ -81,10 +87,15 @@ def _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, ou
             if not (fa < np.inf and fb < np.inf):
                 continue
             tv = tu + weight[k] * (fu + fa + fb + fv)
+            if crossings:
+                ca, cb = c[u + off1[k]], c[u + off2[k]]
+                tv += 0.5 * (abs(ca - c[u]) + abs(cb - ca) + abs(c[v] - cb))
         else:
             if kind[k] == 1 and not (f[u + off1[k]] < np.inf or f[u + off2[k]] < np.inf):
                 continue
             tv = tu + weight[k] * (fu + fv)
+            if crossings:
+                tv += 0.5 * abs(c[v] - c[u])
         if tv < t[v]:  # never true for a settled cell: costs are not negative
             t[v] = tv
             lab[v] = lu
@@ -115,7 +126,7 @@ def _seed(t, lab, prd, use_pred, src, src_label):
 
 
 @njit(cache=True, nogil=True)
-def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width):
+def _search_buckets(f, c, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width):
     """Bucket-queue Dijkstra; buckets are linked lists of entries in one pool whose freed entries are reused."""
     heads = np.full(1024, -1, dtype=np.int64)
     cap = 4096
@@ -163,7 +174,7 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
         pending -= 1
         u, tu = pool_cell[e], pool_key[e]
         if tu == t[u]:  # else stale: the cell was reached faster since
-            n = _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys)
+            n = _relax(f, c, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys)
 
 
 @njit(cache=True, nogil=True)
@@ -208,7 +219,7 @@ def _pop(keys, cells, pos, size):
 
 
 @njit(cache=True, nogil=True)
-def _search_heap(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes):
+def _search_heap(f, c, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes):
     """Dijkstra with an indexed 4-ary heap (decrease-key through `pos`)."""
     pos = np.full(f.shape[0], ABSENT, dtype=np.int32)
     keys = np.empty(max(1024, 4 * start.shape[0]), dtype=np.float64)
@@ -235,18 +246,20 @@ def _search_heap(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weig
         if size == 0 or keys[0] > max_minutes:
             return
         u, size = _pop(keys, cells, pos, size)
-        n = _relax(f, t, lab, prd, use_pred, u, t[u], offset, off1, off2, kind, weight, out_cells, out_keys)
+        n = _relax(f, c, t, lab, prd, use_pred, u, t[u], offset, off1, off2, kind, weight, out_cells, out_keys)
 
 
 @dataclass(frozen=True)
 class Surface:
-    """A friction surface prepared once for many searches: padded, impassable cells as inf, its extremes."""
+    """A friction surface prepared once for many searches: padded, impassable cells as inf, its extremes,
+    and the padded crossing minutes (one zero cell when there are none)."""
 
     padded: np.ndarray
     shape: tuple[int, int]
     cell_size: float
     least: float  # the least passable friction (nan when nothing is passable)
     most: float
+    crossing: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
     @property
     def passable(self) -> bool:
@@ -254,11 +267,14 @@ class Surface:
 
     @property
     def nbytes(self) -> int:
-        return self.padded.nbytes
+        return self.padded.nbytes + self.crossing.nbytes
 
 
-def prepare(friction: np.ndarray, cell_size: float) -> Surface:
-    """Friction in minutes per metre per cell (inf, NaN, zero or negative: impassable), ready for `travel_time`."""
+def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None) -> Surface:
+    """Friction in minutes per metre per cell (inf, NaN, zero or negative: impassable), ready for `travel_time`.
+
+    crossing_minutes: per cell, the minutes a crossing there costs (a ferry's wait on the river cells it
+    opens; 0 elsewhere), paid once on the way across (see the module docstring)."""
     friction = np.asarray(friction)
     if friction.ndim != 2:
         raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
@@ -267,7 +283,16 @@ def prepare(friction: np.ndarray, cell_size: float) -> Surface:
     clean = np.where(friction > 0, friction, np.inf)  # NaN fails "> 0" too
     finite = np.isfinite(clean)
     least, most = (float(clean[finite].min()), float(clean[finite].max())) if finite.any() else (np.nan, np.nan)
-    return Surface(_padded(clean, np.inf, np.float64), friction.shape, float(cell_size), least, most)
+    crossing = np.zeros(1)
+    if crossing_minutes is not None:
+        crossing_minutes = np.asarray(crossing_minutes, dtype=np.float64)
+        if crossing_minutes.shape != friction.shape:
+            raise ValueError(f"crossing_minutes has shape {crossing_minutes.shape}, friction {friction.shape}")
+        if not (np.isfinite(crossing_minutes) & (crossing_minutes >= 0)).all():
+            raise ValueError("crossing_minutes must be finite and not negative")
+        if crossing_minutes.any():
+            crossing = _padded(crossing_minutes, 0.0, np.float64).ravel()
+    return Surface(_padded(clean, np.inf, np.float64), friction.shape, float(cell_size), least, most, crossing)
 
 
 def travel_time(
@@ -329,17 +354,17 @@ def travel_time(
         pred = _padded(_to_padded(initial.predecessor, cols), -1, np.int64) if predecessors else np.full((1, 1), -1, dtype=np.int64)
     width = cols + 2 * PAD
     flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
-    state = (clean.ravel(), minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
+    state = (clean.ravel(), surface.crossing, minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
     frontier = np.zeros(0, dtype=np.int64)
     if invalid is not None:  # cleared before seeding: a new source may sit where a removed one reached
         frontier = _reopen(minutes, label, pred, predecessors, _padded(invalid, False, bool))
-    start = np.concatenate([_seed(*state[1:], flat, labels), frontier])
+    start = np.concatenate([_seed(*state[2:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
     if surface.passable:
         bucket = cell_size * surface.least  # the cheapest move: one orthogonal step between the fastest cells
         longest = np.inf if np.isinf(max_minutes) else max_minutes
         if np.isinf(longest):
-            longest = surface.most * cell_size * 2.5 * (rows + cols)  # bound on the slowest shortest path
+            longest = surface.most * cell_size * 2.5 * (rows + cols) + surface.crossing.sum()  # bound on the slowest shortest path
         if longest / bucket <= MAX_BUCKETS:
             _search_buckets(*state, start, *stencil, float(max_minutes), bucket)
         else:

@@ -131,11 +131,14 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     prisons = load("prisons", read_facilities, kind="prison", study_area=study_area)
     known = set(courts["id"] if courts is not None else []) | set(prisons["id"] if prisons is not None else [])
     history = load("status_history", read_status_history, facility_ids=known, study_area=study_area)
+    barriers = load("barriers", read_barriers)
+    if "crossings" in layers and "barriers" not in layers:
+        problems.append(Problem(manifest_path.name, None, "layers.crossings", "crossings need a barriers layer to cross"))
     dataset = dict(
         incidents=load("incidents", read_incidents, study_area=study_area),
         roads=load("roads", read_roads),
-        barriers=load("barriers", read_barriers),
-        crossings=load("crossings", read_crossings, study_area=study_area),
+        barriers=barriers,
+        crossings=load("crossings", read_crossings, study_area=study_area, barriers=barriers),
         settlements=load("settlements", read_settlements, study_area=study_area),
         boundaries=load("boundaries", read_boundaries),
         country=load("country", read_boundaries),

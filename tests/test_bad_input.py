@@ -11,8 +11,8 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from layers import (LayerError, read_boundaries, read_facilities, read_incidents, read_population, read_roads,
-                    read_status_history)
+from layers import (LayerError, read_barriers, read_boundaries, read_crossings, read_facilities, read_incidents,
+                    read_population, read_roads, read_status_history)
 from layers.population import read_population_raster
 
 MALI = (-12.3, 10.1, 4.3, 25.1)
@@ -164,12 +164,43 @@ def test_ucdp_missing_required_column(tmp_path):
     assert problems(lambda: read_incidents(path)) == ["ged.csv: field 'best': required column is missing"]
 
 
-def test_unknown_road_class(tmp_path):
-    roads = gpd.GeoDataFrame({"class": ["primary", "motorway"]},
+def test_road_class_without_a_speed(tmp_path):
+    roads = gpd.GeoDataFrame({"class": ["primary", "hovercraft"]},
                              geometry=[shapely.LineString([(-8, 12.6), (-6.3, 13.4)]), shapely.LineString([(0, 16), (1, 17)])], crs=4326)
     roads.to_file(tmp_path / "roads.geojson")
     assert problems(lambda: read_roads(tmp_path / "roads.geojson")) == [
-        "roads.geojson: feature 1: field 'class': unknown value 'motorway'; expected one of primary, secondary, track"]
+        "roads.geojson: feature 1: field 'class': road class 'hovercraft' has no speed: give it one in speeds_kmh "
+        "(dataset.json) or --speed hovercraft=KMH"]
+    assert problems(lambda: read_roads(tmp_path / "roads.geojson", speeds_kmh={"hovercraft": "fast"})) == [
+        "roads.geojson: field 'speeds_kmh': speed of road class 'hovercraft' must be a number of km/h from 0 to 300, not 'fast'",
+        "roads.geojson: feature 1: field 'class': road class 'hovercraft' has no speed: give it one in speeds_kmh "
+        "(dataset.json) or --speed hovercraft=KMH"]
+
+
+def test_barrier_that_is_not_a_line_or_polygon(tmp_path):
+    barriers = gpd.GeoDataFrame({"name": ["Niger", "a well"]},
+                                geometry=[shapely.LineString([(-8, 12.6), (-6.3, 13.4)]), shapely.Point(-5, 14)], crs=4326)
+    barriers.to_file(tmp_path / "rivers.geojson")
+    assert problems(lambda: read_barriers(tmp_path / "rivers.geojson")) == [
+        "rivers.geojson: feature 1: field 'geometry': a barrier is a line (river, border) or a polygon (lake), not a Point"]
+
+
+CROSSINGS = "id,name,kind,lon,lat,wait_minutes,source\n"
+
+
+def test_crossing_far_from_any_barrier_and_a_ferry_without_its_wait(tmp_path):
+    river = gpd.GeoDataFrame({"name": ["Niger"]}, geometry=[shapely.LineString([(-8, 12.0), (-8, 14.0)])], crs=4326)
+    path = write(tmp_path, "crossings.csv", CROSSINGS + "near,Bridge,bridge,-8.01,13.0,,test\n"
+                                                         "far,Ferry,ferry,-8.03,13.0,20,test\n"
+                                                         "nowait,Ferry 2,ferry,-8.0,12.5,,test\n"
+                                                         "odd,Ford,ford,-8.0,12.7,,test\n")
+    assert problems(lambda: read_crossings(path, study_area=MALI, barriers=river)) == [
+        "crossings.csv: line 5 (id odd): field 'kind': unknown value 'ford'; expected one of bridge, dam, ferry",
+        "crossings.csv: line 4 (id nowait): field 'wait_minutes': a ferry needs its waiting time in minutes"]
+    fixed = write(tmp_path, "fixed.csv", CROSSINGS + "near,Bridge,bridge,-8.01,13.0,,test\nfar,Ferry,ferry,-8.03,13.0,20,test\n")
+    assert problems(lambda: read_crossings(fixed, study_area=MALI, barriers=river)) == [
+        "fixed.csv: line 3 (id far): field 'geometry': 3.3 km from the nearest barrier; a crossing must lie within 2 km of a river or lake"]
+    assert len(read_crossings(fixed, study_area=MALI)) == 2  # without barriers only the fields are checked
 
 
 def test_history_event_for_unknown_facility(tmp_path):

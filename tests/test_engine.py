@@ -69,7 +69,7 @@ def test_road_corridor_is_faster_than_off_road(tmp_path):
 def test_barrier_is_routed_around_at_the_crossing(tmp_path):
     west_only = [c for c in COURTS if c[0] == "west"]
     river = lines([(0.8, 10.0), (0.8, 12.0)], name=["river"])
-    bridge = points((0.8, 10.4), name=["bridge"])
+    bridge = points((0.8, 10.4), name=["bridge"], kind=["bridge"], source=["test"])
     access = engine(tmp_path, courts=west_only, barriers=river, crossings=bridge).access(CALM)
     target = (0.9, 11.0)
     detour = km_between(access.grid, (0.5, 11.0), (0.8, 10.4)) + km_between(access.grid, (0.8, 10.4), target)

@@ -29,8 +29,8 @@ def alone(engine: Engine, lon: float, lat: float) -> np.ndarray:
     """Minutes from one point only, computed from scratch."""
     grid = engine.grid(PARAMS.resolution_m)
     rows, cols, _ = grid.cells(__import__("geopandas").GeoSeries.from_xy([lon], [lat], crs="EPSG:4326"))
-    friction = engine.friction(grid, PARAMS).minutes_per_metre
-    return travel_time(friction, grid.cell_size, np.column_stack([rows, cols])).minutes
+    result = travel_time(engine.surface(grid, PARAMS), grid.cell_size, np.column_stack([rows, cols]))
+    return engine.onto_banks(grid, PARAMS, result.minutes, result.label)[0]  # river cells: their quicker bank
 
 
 def test_reopening_a_court_adds_exactly_the_people_it_brings_within_reach(engine):
@@ -103,6 +103,10 @@ def test_a_mobile_hearing_counts_time_averaged_by_its_frequency(engine):
     ({"add": "court", "at": {"lon": 40.0, "lat": 16.0}}, "change 1: field 'at'"),
     ({"add": "court", "at": "Atlantis"}, "unknown place 'Atlantis'"),
     ({"add": "mobile_hearing", "at": "Tessalit", "sessions_per_year": 0}, "field 'sessions_per_year': must be a number from 1"),
+    ({"add": "crossing", "at": "Kidal", "kind": "ferry", "wait_minutes": 30}, "field 'at': Kidal is more than 5 km from the nearest barrier"),
+    ({"add": "crossing", "at": {"lon": -6.2767, "lat": 13.4630}, "kind": "ferry"}, "field 'wait_minutes': required"),
+    ({"add": "crossing", "at": {"lon": -6.2767, "lat": 13.4630}, "kind": "tunnel"}, "field 'kind': 'tunnel' is not one of bridge, dam, ferry"),
+    ({"add": "crossing", "at": {"lon": -6.2767, "lat": 13.4630}, "kind": "ferry", "wait_minutes": -5}, "field 'wait_minutes': must be a number from 0"),
 ])
 def test_bad_scenarios_name_the_change_and_field(dataset, change, words):
     with pytest.raises(LayerError) as caught:

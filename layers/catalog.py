@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .area import outside_outline
 from .barriers import read_barriers, read_crossings
 from .boundaries import read_boundaries
 from .checks import BBox
@@ -19,6 +20,7 @@ from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
 from .licences import Licence, licences_from
+from .population import population_footprint
 from .read import read_table
 from .roads import read_roads
 from .settlements import read_settlements
@@ -93,6 +95,15 @@ def load_reference(path: Path, name: str, problems: list[Problem], versions: dic
     return frame.drop(columns=["_where"])
 
 
+def positions_in_country(country: gpd.GeoDataFrame, layers: dict, root: Path,
+                         frames: dict[str, gpd.GeoDataFrame | None]) -> list[Problem]:
+    """Facilities and settlements lying outside the country (incidents across the border are kept: they count)."""
+    outline = country.union_all()
+    label = f"the country ({layers['country']['path']})"
+    return [problem for name, frame in frames.items() if frame is not None
+            for problem in outside_outline(frame, str(root / layers[name]["path"]), outline, label)]
+
+
 def load_dataset(location: str | Path | None = None) -> Dataset:
     """Load the dataset in `location` (a folder with dataset.json, or the file itself); default: embedded.
 
@@ -150,8 +161,12 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         population_path = root / layers["population"]["path"]
         if population_path.is_file():
             versions["population"] = file_hash(population_path)
+            problems.extend(population_footprint(population_path, study_area, layers["population"].get("crs")))
         else:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))
+    if dataset["country"] is not None:
+        problems.extend(positions_in_country(dataset["country"], layers, root,
+                                             dict(courts=courts, prisons=prisons, settlements=dataset["settlements"])))
     if problems:
         raise LayerError(problems)
     own = [facility_events(f) for f in (courts, prisons)]

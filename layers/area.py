@@ -69,8 +69,7 @@ def dataset_area(manifest_path: Path) -> StudyArea:
         bbox = bbox or tuple(float(v) for v in units.total_bounds)
     if bbox is None:
         raise LayerError([Problem(Path(manifest_path).name, None, "study_area", "the dataset declares no study_area and no country")])
-    name = manifest.get("name", Path(manifest_path).parent.name)
-    return StudyArea(bbox, f"the study area of dataset '{name}' ({manifest_path})", outline)
+    return StudyArea(bbox, f"the study area{' and country' if outline is not None else ''} of {manifest_path}", outline)
 
 
 def haversine_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:

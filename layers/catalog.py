@@ -78,8 +78,8 @@ class Dataset:
         """The courts or prisons with their status and sitting place as they stood on `date`."""
         return as_of(self.facilities(kind), self.events, date)
 
-    def with_boundaries(self, path: str | Path, name_field: str, *, layer: str | None = None) -> "Dataset":
-        """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1, name field 'shapeName')."""
+    def with_boundaries(self, path: str | Path, name_field: str | None = None, *, layer: str | None = None) -> "Dataset":
+        """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1); the name field is detected when None."""
         boundaries = read_boundaries(path, name_field, layer=layer)
         return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": file_hash(Path(path))})
 

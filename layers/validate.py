@@ -1,0 +1,61 @@
+"""Validate one file as a layer of a given kind against a study area: what `geo-justice layers validate` runs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .area import StudyArea, outside_outline
+from .barriers import read_barriers, read_crossings
+from .boundaries import read_boundaries
+from .errors import LayerError, Problem, Report
+from .facilities import read_facilities
+from .incidents import read_incidents
+from .plausible import check_overlaps_area
+from .population import read_population_raster
+from .roads import read_roads
+from .settlements import read_settlements
+
+#: Point layers: read with the study area; those that must also lie in the country or units outline.
+POINT_READERS = {
+    "courts": lambda path, **o: read_facilities(path, "court", **o),
+    "prisons": lambda path, **o: read_facilities(path, "prison", **o),
+    "incidents": read_incidents,
+    "settlements": read_settlements,
+    "crossings": read_crossings,
+}
+INSIDE_OUTLINE = ("courts", "prisons", "settlements", "crossings")
+SHAPE_READERS = {"boundaries": read_boundaries, "roads": read_roads, "barriers": read_barriers}
+KINDS = (*POINT_READERS, *SHAPE_READERS, "population")
+
+
+def validate_layer(path: str | Path, kind: str, area: StudyArea, *, name_field: str | None = None, crs: str | None = None,
+                   layer: str | None = None) -> str:
+    """A one-line summary when `path` is a good layer of `kind` inside `area`; LayerError listing every problem otherwise.
+
+    Stricter than loading: a polygon the loader would repair with make_valid is reported as a problem.
+    """
+    path = Path(path)
+    if kind == "population":
+        raster = read_population_raster(path, crs=crs, study_area=area.bbox)
+        return f"{path.name}: valid population raster, {raster.counts.sum():,.0f} persons"
+    options = {"crs": crs, **({"layer": layer} if layer else {})}
+    if kind in POINT_READERS:
+        frame = POINT_READERS[kind](path, study_area=area.bbox, **options)
+        problems = outside_outline(frame, str(path), area.outline, area.label) if area.outline is not None and kind in INSIDE_OUTLINE else []
+    elif kind in SHAPE_READERS:
+        frame = SHAPE_READERS[kind](path, **options, **({"name_field": name_field} if kind == "boundaries" else {}))
+        report = Report.for_path(path)
+        check_overlaps_area(frame, report, area.bbox)
+        problems = report.problems + [repair_problem(note) for note in frame.attrs.get("notes", [])]
+    else:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if problems:
+        raise LayerError(problems)
+    chosen = frame.attrs.get("name_field")
+    named = f", names from '{chosen}'" + (" (detected; choose another with --name-field)" if name_field is None else "") if chosen else ""
+    return f"{path.name}: valid {kind} layer, {len(frame)} rows{named}"
+
+
+def repair_problem(note: str) -> Problem:
+    """A repair the loader made ('file: feature 3: field ...: repaired ...') as a problem of the file itself."""
+    file, _, rest = note.partition(": ")
+    return Problem(file, None, None, f"{rest}; the file itself is invalid: fix it")

@@ -47,7 +47,7 @@ class UserError(click.ClickException):
 
 
 class IsoDate(click.ParamType):
-    """An option value that must be ISO 8601 (a date, or with `interval` a date/date-time or start/end); exit 2 otherwise."""
+    """An option value that must be ISO 8601 (a date, or with `interval` a date/date-time or start/end); a user error otherwise."""
 
     name = "date"
 
@@ -59,7 +59,7 @@ class IsoDate(click.ParamType):
         try:
             return (iso_interval if self.interval else iso_date)(value)
         except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            raise UserError(f"{param.opts[0] if param else 'date'}: {exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -66,9 +66,11 @@ def read_population_raster(path: str | Path, *, crs: str | None = None, study_ar
     if not np.isfinite(counts).any():
         report.error("band 1", None, f"every one of its {counts.size} cells is nodata: the raster holds no persons")
     counts[~np.isfinite(counts)] = 0.0
-    negative = int((counts < 0).sum())
-    if negative:
-        report.error("band 1", None, f"{negative} cells hold negative persons (min {counts.min():g})")
+    negative = np.argwhere(counts < 0)
+    if len(negative):
+        (row, col), many = negative[0], len(negative) > 1
+        report.error("band 1", None, f"{len(negative)} cell{'s hold' if many else ' holds'} negative persons "
+                     f"(first at row {row}, column {col}: {counts[row, col]:g}; min {counts.min():g})")
     report.raise_if_any()
     return PopulationRaster(counts, transform, CRS.from_user_input(src_crs))
 

@@ -1,6 +1,7 @@
 """Validate one file as a layer of a given kind against a study area: what `geo-justice layers validate` runs."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .area import StudyArea, outside_outline
@@ -58,4 +59,6 @@ def validate_layer(path: str | Path, kind: str, area: StudyArea, *, name_field: 
 def repair_problem(note: str) -> Problem:
     """A repair the loader made ('file: feature 3: field ...: repaired ...') as a problem of the file itself."""
     file, _, rest = note.partition(": ")
-    return Problem(file, None, None, f"{rest}; the file itself is invalid: fix it")
+    rest = re.sub(r"invalid polygon repaired with make_valid \(Self-intersection\[(\S+) (\S+)\]\)",
+                  r"self-crossing polygon: its boundary crosses itself at lon \1, lat \2", rest)
+    return Problem(file, None, None, f"{rest} (loading repairs it with make_valid; fix the file)")

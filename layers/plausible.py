@@ -103,7 +103,7 @@ def check_degrees(frame: gpd.GeoDataFrame, report: Report, study_area: BBox | No
     if frame.crs is None or not frame.crs.is_geographic:
         return True
     geoms = frame.geometry.to_numpy()
-    kept = np.array([g is not None and not g.is_empty and g.geom_type != "Point" for g in geoms], dtype=bool)
+    kept = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & (shapely.get_type_id(geoms) != 0)  # 0: Point
     if not kept.any():
         return True
     bounds = shapely.bounds(geoms[kept])

@@ -97,7 +97,7 @@ def load_reference(path: Path, name: str, problems: list[Problem], versions: dic
 
 def positions_in_country(country: gpd.GeoDataFrame, layers: dict, root: Path,
                          frames: dict[str, gpd.GeoDataFrame | None]) -> list[Problem]:
-    """Facilities and settlements lying outside the country (incidents across the border are kept: they count)."""
+    """Facilities, settlements and crossings outside the country (incidents across the border are kept: they count)."""
     outline = country.union_all()
     label = f"the country ({layers['country']['path']})"
     return [problem for name, frame in frames.items() if frame is not None
@@ -166,7 +166,8 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))
     if dataset["country"] is not None:
         problems.extend(positions_in_country(dataset["country"], layers, root,
-                                             dict(courts=courts, prisons=prisons, settlements=dataset["settlements"])))
+                                             dict(courts=courts, prisons=prisons, settlements=dataset["settlements"],
+                                                  crossings=dataset["crossings"])))
     if problems:
         raise LayerError(problems)
     own = [facility_events(f) for f in (courts, prisons)]

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from layers import LayerError, read_barriers, read_boundaries, read_crossings, read_facilities, read_incidents, read_roads, read_settlements
+from layers import LayerError
 from layers.catalog import load_dataset
-from layers.population import read_population_raster
 
 from . import analysis
 from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
@@ -30,16 +29,8 @@ from .routes import parse_stops, plan_routes, route_request
 from .scenarios import read_scenario
 from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 
-LAYER_READERS = {
-    "courts": lambda path, opts: read_facilities(path, "court", **opts),
-    "prisons": lambda path, opts: read_facilities(path, "prison", **opts),
-    "incidents": lambda path, opts: read_incidents(path, **opts),
-    "boundaries": lambda path, opts: read_boundaries(path, **opts),
-    "roads": lambda path, opts: read_roads(path, **opts),
-    "barriers": lambda path, opts: read_barriers(path, **opts),
-    "crossings": lambda path, opts: read_crossings(path, **opts),
-    "settlements": lambda path, opts: read_settlements(path, **opts),
-}
+#: What `layers validate --kind` accepts (layers.validate.KINDS, spelled out to keep --help free of the loaders).
+LAYER_KINDS = ("barriers", "boundaries", "courts", "crossings", "incidents", "population", "prisons", "roads", "settlements")
 
 
 class UserError(click.ClickException):
@@ -75,7 +66,7 @@ def layers() -> None:
 
 @layers.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", required=True, type=click.Choice(sorted(LAYER_READERS) + ["population"]), help="What the file holds.")
+@click.option("--kind", required=True, type=click.Choice(LAYER_KINDS), help="What the file holds.")
 @click.option("--name-field", default=None, help="Boundaries: the attribute holding each unit's name (default: detected).")
 @click.option("--crs", default=None, help="CRS to assume when the file declares none (e.g. EPSG:4326).")
 @click.option("--layer", default=None, help="Layer name inside a GeoPackage.")

@@ -137,3 +137,9 @@ def test_incident_window_is_an_iso_date_or_interval(tmp_path):
     result = run("map", "coverage", "--incidents", "01/01/2023/..", "-o", tmp_path / "m.html")
     assert result.exit_code == 1 and "--incidents: '01/01/2023/..' is not a date or a start/end interval" in result.output
     assert not (tmp_path / "m.html").exists()
+
+
+def test_every_kind_the_command_offers_is_validated():
+    from geo_justice.cli import LAYER_KINDS
+    from layers.validate import KINDS
+    assert sorted(LAYER_KINDS) == sorted(KINDS)

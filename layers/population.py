@@ -41,7 +41,7 @@ class PopulationRaster:
 def read_population_raster(path: str | Path, *, crs: str | None = None, study_area: tuple[float, float, float, float] | None = None
                            ) -> PopulationRaster:
     """Band 1 of a persons-per-cell raster, validated: readable, a CRS (or `crs` declared), no negative counts,
-    not all nodata, and (when `study_area` is given) overlapping the study area.
+    not all nodata or zero, and (when `study_area` is given) overlapping the study area.
 
     Nodata and non-finite cells count as 0 persons. Raises LayerError.
     """
@@ -63,8 +63,11 @@ def read_population_raster(path: str | Path, *, crs: str | None = None, study_ar
         report.error(None, None, "raster has no CRS: declare it (e.g. crs='EPSG:4326' or --crs)")
     elif study_area is not None:
         check_raster_area(transform, shape, CRS.from_user_input(src_crs), study_area, report)
-    if not np.isfinite(counts).any():
+    finite = np.isfinite(counts)
+    if not finite.any():
         report.error("band 1", None, f"every one of its {counts.size} cells is nodata: the raster holds no persons")
+    elif not counts[finite].any():
+        report.error("band 1", None, f"every one of its {counts.size} cells holds 0 persons (or nodata): wrong band or wrong file?")
     counts[~np.isfinite(counts)] = 0.0
     negative = np.argwhere(counts < 0)
     if len(negative):

@@ -24,6 +24,7 @@ def main() -> None:
     tens = np.full((4, 4), 10.0, dtype="float32")
     write("population_outside_study_area.tif", tens, transform=from_origin(2.2, 48.9, 0.1, 0.1))  # Paris
     write("population_all_nodata.tif", np.full((4, 4), -99999.0, dtype="float32"), nodata=-99999.0)
+    write("population_all_zero.tif", np.zeros((4, 4), dtype="float32"))
     negative = tens.copy()
     negative[1, 2] = -3.0
     write("population_negative_cell.tif", negative)

@@ -11,9 +11,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .boundaries import read_boundaries
+from .checks import BBox
 from .errors import LayerError, Problem
 
-BBox = tuple[float, float, float, float]
 MANIFEST = "dataset.json"
 #: How far (km) a facility or settlement may lie outside the country outline (generalised borders, border towns).
 OUTLINE_MARGIN_KM = 10.0

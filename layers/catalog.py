@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .area import outside_outline
+from .area import MANIFEST, outside_outline
 from .barriers import read_barriers, read_crossings
 from .boundaries import read_boundaries
 from .checks import BBox
@@ -25,7 +25,6 @@ from .read import read_table
 from .roads import read_roads
 from .settlements import read_settlements
 
-MANIFEST = "dataset.json"
 #: Environment variable naming the dataset folder used when none is given.
 DATA_ENV = "GEO_JUSTICE_DATA"
 

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .checks import BBox
 from .errors import Report
 from .read import STUDY_AREA_MARGIN, where
 
-BBox = tuple[float, float, float, float]
 #: Half the extent of the Web Mercator (EPSG:3857) plane, metres.
 WEB_MERCATOR_HALF = 20_037_508.342789244
 

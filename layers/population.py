@@ -13,6 +13,7 @@ from rasterio.features import geometry_mask
 from rasterio.warp import Resampling, reproject, transform_geom
 from shapely.geometry import box, mapping, shape as as_shape
 
+from .checks import BBox
 from .errors import Problem, Report
 
 #: Authalic (equal-area) radius of the WGS 84 ellipsoid, metres.
@@ -38,7 +39,7 @@ class PopulationRaster:
     crs: CRS
 
 
-def read_population_raster(path: str | Path, *, crs: str | None = None, study_area: tuple[float, float, float, float] | None = None
+def read_population_raster(path: str | Path, *, crs: str | None = None, study_area: BBox | None = None
                            ) -> PopulationRaster:
     """Band 1 of a persons-per-cell raster, validated: readable, a CRS (or `crs` declared), no negative counts,
     not all nodata or zero, and (when `study_area` is given) overlapping the study area.
@@ -78,7 +79,7 @@ def read_population_raster(path: str | Path, *, crs: str | None = None, study_ar
     return PopulationRaster(counts, transform, CRS.from_user_input(src_crs))
 
 
-def population_footprint(path: Path, study_area: tuple[float, float, float, float] | None, crs: str | None = None) -> list[Problem]:
+def population_footprint(path: Path, study_area: BBox | None, crs: str | None = None) -> list[Problem]:
     """Problems with a raster's header alone (readable, a CRS, overlapping the study area): cheap, for loading a dataset."""
     report = Report.for_path(path)
     try:
@@ -101,7 +102,7 @@ def read_failure(exc: RasterioIOError) -> str:
     return "GDAL: " + (detail.split(": ", 1)[-1] if ", band " in detail.split(": ", 1)[0] else detail)
 
 
-def check_raster_area(transform: Affine, shape: tuple[int, int], crs: CRS, study_area: tuple[float, float, float, float],
+def check_raster_area(transform: Affine, shape: tuple[int, int], crs: CRS, study_area: BBox,
                       report: Report) -> None:
     """Report a raster whose footprint lies wholly outside the study area (lon/lat box)."""
     outline = box(*rasterio.transform.array_bounds(*shape, transform))

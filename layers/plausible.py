@@ -16,16 +16,16 @@ WEB_MERCATOR_HALF = 20_037_508.342789244
 
 
 def check_range(frame: pd.DataFrame, column: str, report: Report, low: float | None, high: float | None,
-                *, values: pd.Series | None = None, meaning: str = "") -> None:
+                *, values: pd.Series | None = None) -> None:
     """Report each value of `column` outside [low, high] (either end open when None); blanks are skipped.
 
     `values` are the already parsed numbers when the reader has them; otherwise the column is read here
     (and a cell that is not a number is reported).
     """
-    if column not in frame and values is None:
-        return
-    raw = frame[column].astype(str).str.strip() if column in frame else pd.Series("", index=frame.index)
     if values is None:
+        if column not in frame:
+            return
+        raw = frame[column].astype(str).str.strip()
         values = pd.to_numeric(raw, errors="coerce")
         for i in np.flatnonzero((values.isna() & (raw != "") & (raw.str.lower() != "nan")).to_numpy()):
             report.error(where(frame, i), column, f"not a number: {raw.iat[i]!r}")
@@ -37,7 +37,7 @@ def check_range(frame: pd.DataFrame, column: str, report: Report, low: float | N
         bad |= numbers > high
     span = f"{low:g} to {high:g}" if low is not None and high is not None else (f">= {low:g}" if low is not None else f"<= {high:g}")
     for i in np.flatnonzero(bad):
-        report.error(where(frame, i), column, f"{numbers[i]:g} is outside the documented range {span}{meaning}")
+        report.error(where(frame, i), column, f"{numbers[i]:g} is outside the documented range {span}")
 
 
 def check_date_order(frame: pd.DataFrame, start: pd.Series, end: pd.Series, report: Report, start_name: str, end_name: str) -> None:
@@ -47,9 +47,9 @@ def check_date_order(frame: pd.DataFrame, start: pd.Series, end: pd.Series, repo
                      f"{end.iat[i]:%Y-%m-%d} is before {start_name} {start.iat[i]:%Y-%m-%d}: the event ends before it starts")
 
 
-def check_not_future(frame: pd.DataFrame, dates: pd.Series, report: Report, column: str, today: pd.Timestamp | None = None) -> None:
+def check_not_future(frame: pd.DataFrame, dates: pd.Series, report: Report, column: str) -> None:
     """Report each date after today (a recorded event or observed status cannot be in the future)."""
-    today = (today or pd.Timestamp.now()).normalize()
+    today = pd.Timestamp.now().normalize()
     for i in np.flatnonzero((dates > today).to_numpy()):
         report.error(where(frame, i), column, f"{dates.iat[i]:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d})")
 
@@ -95,28 +95,27 @@ def crs_guess(xs: np.ndarray, ys: np.ndarray, study_area: BBox | None) -> str:
     return "projected coordinates, not degrees" + advice
 
 
-def check_degrees(frame: gpd.GeoDataFrame, report: Report, study_area: BBox | None = None) -> bool:
+def check_degrees(frame: gpd.GeoDataFrame, report: Report) -> None:
     """In a layer whose CRS is geographic, report each line or polygon with coordinates beyond ±180/±90.
 
-    Points are left to `check_points`. False when any feature was reported.
+    Points are left to `check_points`.
     """
     if frame.crs is None or not frame.crs.is_geographic:
-        return True
+        return
     geoms = frame.geometry.to_numpy()
     kept = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & (shapely.get_type_id(geoms) != 0)  # 0: Point
     if not kept.any():
-        return True
+        return
     bounds = shapely.bounds(geoms[kept])
     bad = (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
     if not bad.any():
-        return True
-    guess = crs_guess(bounds[bad][:, [0, 2]].ravel(), bounds[bad][:, [1, 3]].ravel(), study_area)
+        return
+    guess = crs_guess(bounds[bad][:, [0, 2]].ravel(), bounds[bad][:, [1, 3]].ravel(), None)
     label = frame.crs.to_string()
     for i, b in zip(np.flatnonzero(kept)[bad], bounds[bad]):
         report.error(where(frame, i, None), "geometry",
                      f"coordinates reach ({b[0]:.6g}, {b[1]:.6g}, {b[2]:.6g}, {b[3]:.6g}), not degrees though the file "
                      f"says {label}: they look like {guess}")
-    return False
 
 
 def check_overlaps_area(frame: gpd.GeoDataFrame, report: Report, study_area: BBox | None) -> None:

@@ -51,9 +51,10 @@ def validate_layer(path: str | Path, kind: str, area: StudyArea, *, name_field: 
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if problems:
         raise LayerError(problems)
-    chosen = frame.attrs.get("name_field")
-    named = f", names from '{chosen}'" + (" (detected; choose another with --name-field)" if name_field is None else "") if chosen else ""
-    return f"{path.name}: valid {kind} layer, {len(frame)} rows{named}"
+    summary = f"{path.name}: valid {kind} layer, {len(frame)} rows"
+    if frame.attrs.get("name_field"):
+        summary += f", names from '{frame.attrs['name_field']}'" + ("" if name_field else " (detected; choose another with --name-field)")
+    return summary
 
 
 def repair_problem(note: str) -> Problem:

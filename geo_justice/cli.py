@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from layers import LayerError, read_barriers, read_boundaries, read_crossings, read_facilities, read_incidents, read_roads, read_settlements
+from layers import LayerError
 from layers.catalog import load_dataset
-from layers.population import read_population_raster
 
 from . import analysis
 from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
@@ -30,20 +29,28 @@ from .routes import parse_stops, plan_routes, route_request
 from .scenarios import read_scenario
 from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 
-LAYER_READERS = {
-    "courts": lambda path, opts: read_facilities(path, "court", **opts),
-    "prisons": lambda path, opts: read_facilities(path, "prison", **opts),
-    "incidents": lambda path, opts: read_incidents(path, **opts),
-    "boundaries": lambda path, opts: read_boundaries(path, **opts),
-    "roads": lambda path, opts: read_roads(path, **opts),
-    "barriers": lambda path, opts: read_barriers(path, **opts),
-    "crossings": lambda path, opts: read_crossings(path, **opts),
-    "settlements": lambda path, opts: read_settlements(path, **opts),
-}
+#: What `layers validate --kind` accepts (layers.validate.KINDS, spelled out to keep --help free of the loaders).
+LAYER_KINDS = ("barriers", "boundaries", "courts", "crossings", "incidents", "population", "prisons", "roads", "settlements")
 
 
 class UserError(click.ClickException):
     """Bad input from the user: printed without a traceback, exit code 1."""
+
+
+class IsoDate(click.ParamType):
+    """An option value that must be ISO 8601 (a date, or with `interval` a date/date-time or start/end); a user error otherwise."""
+
+    name = "date"
+
+    def __init__(self, interval: bool = False):
+        self.interval = interval
+
+    def convert(self, value, param, ctx):
+        from .isodates import iso_date, iso_interval
+        try:
+            return (iso_interval if self.interval else iso_date)(value)
+        except ValueError as exc:
+            raise UserError(f"{param.opts[0] if param else 'date'}: {exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,36 +66,49 @@ def layers() -> None:
 
 @layers.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", required=True, type=click.Choice(sorted(LAYER_READERS) + ["population"]), help="What the file holds.")
-@click.option("--name-field", default=None, help="Boundaries: the attribute holding each unit's name.")
+@click.option("--kind", required=True, type=click.Choice(LAYER_KINDS), help="What the file holds.")
+@click.option("--name-field", default=None, help="Boundaries: the attribute holding each unit's name (default: detected).")
 @click.option("--crs", default=None, help="CRS to assume when the file declares none (e.g. EPSG:4326).")
 @click.option("--layer", default=None, help="Layer name inside a GeoPackage.")
 @click.option("--class-field", default=None, help="Roads: the attribute holding the road class (default 'class'; 'highway' for an OpenStreetMap export).")
 @click.option("--speed", "speeds", multiple=True, metavar="CLASS=KMH", help="Roads: the speed of a road class, over the defaults (repeatable).")
+@click.option("--study-area", default=None, help="Check positions against this box: west,south,east,north in degrees.")
+@click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Check positions against these polygons (a country or its units).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Check positions against this dataset's study area and country (default: the dataset holding FILE, else the embedded one).")
 def validate(file: Path, kind: str, name_field: str | None, crs: str | None, layer: str | None,
-             class_field: str | None, speeds: tuple[str, ...]) -> None:
-    """Check FILE as a layer of KIND; print every problem and exit 1 if there is any."""
-    if kind == "population":
-        raster = run_checked(lambda: read_population_raster(file, crs=crs))
-        click.echo(f"{file.name}: valid population raster, {raster.counts.sum():,.0f} persons")
-        return
-    opts: dict = {"crs": crs}
-    if layer:
-        opts["layer"] = layer
-    if kind == "boundaries":
-        if not name_field:
-            raise click.UsageError("--name-field is required with --kind boundaries")
-        opts["name_field"] = name_field
+             class_field: str | None, speeds: tuple[str, ...], study_area: str | None,
+             boundaries: Path | None, data_dir: Path | None) -> None:
+    """Check FILE as a layer of KIND; print every problem and exit 1 if there is any.
+
+    Positions are checked against --study-area, else --boundaries, else the dataset (--data, or the one whose
+    dataset.json is in FILE's folder or above it, else the embedded dataset). A polygon the loader would have to
+    repair is a problem here.
+    """
+    from layers.validate import validate_layer
+
     if (class_field or speeds) and kind != "roads":
         raise click.UsageError("--class-field and --speed apply to --kind roads only")
-    if class_field:
-        opts["class_field"] = class_field
-    if speeds:
-        opts["speeds_kmh"] = parse_speeds(speeds)
-    frame = run_checked(lambda: LAYER_READERS[kind](file, opts))
-    for note in frame.attrs.get("notes", []):
-        click.echo(f"{'left out' if kind == 'roads' else 'repaired'}: {note}")
-    click.echo(f"{file.name}: valid {kind} layer, {len(frame)} rows")
+    roads = {**({"class_field": class_field} if class_field else {}), **({"speeds_kmh": parse_speeds(speeds)} if speeds else {})}
+    area = run_checked(lambda: checking_area(file, study_area, boundaries, data_dir))
+    click.echo(f"checking against {area.label}: {area.bbox}")
+    result = run_checked(lambda: validate_layer(file, kind, area, name_field=name_field, crs=crs, layer=layer, roads=roads))
+    click.echo(result)
+
+
+def checking_area(file: Path, study_area: str | None, boundaries: Path | None, data_dir: Path | None):
+    """The StudyArea `layers validate` checks positions against (see its help)."""
+    from layers.area import boundaries_area, dataset_area, find_manifest, parse_bbox
+    from layers.catalog import MANIFEST, embedded_data_dir
+
+    if study_area:
+        return parse_bbox(study_area)
+    if boundaries:
+        return boundaries_area(boundaries)
+    folder = Path(data_dir) if data_dir else None
+    manifest = (folder if folder.is_file() else folder / MANIFEST) if folder else find_manifest(file) or embedded_data_dir() / MANIFEST
+    return dataset_area(manifest)
 
 
 def parse_speeds(items: tuple[str, ...]) -> dict[str, float]:
@@ -120,8 +140,8 @@ def access_options(command):
     options = [
         click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder with dataset.json (default: embedded)."),
         click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Official boundaries for per-region tables (any polygon file)."),
-        click.option("--name-field", default="shapeName", show_default=True, help="Attribute naming each boundary unit."),
-        click.option("--as-of", default=DEFAULT_AS_OF, show_default=True, help="Date for statuses and the conflict window (YYYY-MM-DD)."),
+        click.option("--name-field", default=None, help="Attribute naming each boundary unit (default: detected, e.g. shapeName, ADM1_FR, NAME_1)."),
+        click.option("--as-of", type=IsoDate(), default=DEFAULT_AS_OF, show_default=True, help="Date for statuses and the conflict window (YYYY-MM-DD)."),
         click.option("--mode", type=click.Choice(["actual", "nominal"]), default="actual", show_default=True, help="actual: working courts at their sitting place; nominal: all courts at their seat."),
         click.option("--kind", type=click.Choice(["court", "prison"]), default="court", show_default=True),
         click.option("--tiers", default=None, help="Only these tiers, comma-separated (e.g. appeal,tgi)."),
@@ -466,7 +486,7 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: embedded).")
 @click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--name-field", default="shapeName", show_default=True)
+@click.option("--name-field", default=None, help="Attribute naming each boundary unit (default: detected).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -488,7 +508,7 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host:
 @click.option("--stops", required=True, help="Towns, comma-separated; Town:days:priority sets hearing days and priority.")
 @click.option("--teams", type=int, default=1, show_default=True, help="Teams based at each depot.")
 @click.option("--days", "max_days", type=int, default=10, show_default=True, help="Most days per circuit.")
-@click.option("--start", required=True, help="First day of the circuits (YYYY-MM-DD); also the conflict layer's date.")
+@click.option("--start", type=IsoDate(), required=True, help="First day of the circuits (YYYY-MM-DD); also the conflict layer's date.")
 @click.option("--drive-hours", type=float, default=8.0, show_default=True, help="Most driving hours per day (driving by day only).")
 @click.option("--hearing-days", type=int, default=1, show_default=True, help="Hearing days per stop unless the stop says.")
 @click.option("--risk", type=click.Choice(["avoid", "penalise", "ignore"]), default="penalise", show_default=True)
@@ -534,7 +554,7 @@ def map_group() -> None:
 @access_options
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: the coverage layer and gap hotspots.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
-@click.option("--incidents", "window", default=None,
+@click.option("--incidents", "window", type=IsoDate(interval=True), default=None,
               help="Incidents shown: a date or start/end interval (default: the conflict window before --as-of).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
 def map_coverage(engine: Engine, params: AccessParams, threshold: float, lang: str, window: str | None, output: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .area import MANIFEST, outside_outline
 from .barriers import read_barriers, read_crossings
 from .boundaries import read_boundaries
 from .checks import BBox
@@ -19,11 +20,11 @@ from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
 from .licences import Licence, licences_from
+from .population import population_footprint
 from .read import read_table
 from .roads import read_roads
 from .settlements import read_settlements
 
-MANIFEST = "dataset.json"
 #: Environment variable naming the dataset folder used when none is given.
 DATA_ENV = "GEO_JUSTICE_DATA"
 
@@ -76,8 +77,8 @@ class Dataset:
         """The courts or prisons with their status and sitting place as they stood on `date`."""
         return as_of(self.facilities(kind), self.events, date)
 
-    def with_boundaries(self, path: str | Path, name_field: str, *, layer: str | None = None) -> "Dataset":
-        """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1, name field 'shapeName')."""
+    def with_boundaries(self, path: str | Path, name_field: str | None = None, *, layer: str | None = None) -> "Dataset":
+        """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1); the name field is detected when None."""
         boundaries = read_boundaries(path, name_field, layer=layer)
         return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": file_hash(Path(path))})
 
@@ -91,6 +92,15 @@ def load_reference(path: Path, name: str, problems: list[Problem], versions: dic
         return None
     versions[f"basemap.{name}"] = file_hash(path)
     return frame.drop(columns=["_where"])
+
+
+def positions_in_country(country: gpd.GeoDataFrame, layers: dict, root: Path,
+                         frames: dict[str, gpd.GeoDataFrame | None]) -> list[Problem]:
+    """Facilities, settlements and crossings outside the country (incidents across the border are kept: they count)."""
+    outline = country.union_all()
+    label = f"the country ({layers['country']['path']})"
+    return [problem for name, frame in frames.items() if frame is not None
+            for problem in outside_outline(frame, str(root / layers[name]["path"]), outline, label)]
 
 
 def load_dataset(location: str | Path | None = None) -> Dataset:
@@ -153,8 +163,13 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         population_path = root / layers["population"]["path"]
         if population_path.is_file():
             versions["population"] = file_hash(population_path)
+            problems.extend(population_footprint(population_path, study_area, layers["population"].get("crs")))
         else:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))
+    if dataset["country"] is not None:
+        problems.extend(positions_in_country(dataset["country"], layers, root,
+                                             dict(courts=courts, prisons=prisons, settlements=dataset["settlements"],
+                                                  crossings=dataset["crossings"])))
     if problems:
         raise LayerError(problems)
     own = [facility_events(f) for f in (courts, prisons)]

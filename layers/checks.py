@@ -12,8 +12,9 @@ from .errors import Report
 from .read import STUDY_AREA_MARGIN, where
 
 BBox = tuple[float, float, float, float]
-#: Date formats accepted everywhere: ISO, ACLED's older "17 November 2023", UCDP's "2012-01-17 00:00:00.000".
-DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y")
+#: Date formats of data files: ISO 8601, ACLED's older "17 November 2023", UCDP's "2012-01-17 00:00:00.000".
+#: Day/month forms such as 08/01/2024 are refused: their order cannot be told from the text.
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 def text(value: object) -> str:

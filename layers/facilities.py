@@ -10,6 +10,7 @@ import pandas as pd
 from .checks import (BBox, check_points, check_required_text, check_unique, check_vocabulary, coordinate_problem,
                      parse_dates, parse_numbers, require_columns, text)
 from .errors import Report
+from .plausible import check_layer_positions, check_not_future
 from .read import read_table, where
 from .vocabulary import KINDS, STATUSES, TIERS
 
@@ -63,7 +64,9 @@ def read_facilities(
     out["status"] = check_vocabulary(frame, "status", STATUSES, report)
     out["status_as_of"] = parse_dates(frame, "status_as_of", report)
     out["status_source"] = check_required_text(frame, "status_source", report)
+    check_not_future(frame, out["status_as_of"], report, "status_as_of")
     check_points(frame, report, study_area)
+    check_layer_positions(frame, report, study_area)
     _read_sitting(frame, out, report, study_area)
     _read_figures(frame, out, report, PRISON_FIGURES if kind == "prison" else COURT_FIGURES, integer=kind == "prison")
     report.raise_if_any()

@@ -9,7 +9,8 @@ import pandas as pd
 from .checks import (BBox, check_points, check_required_text, check_unique, check_vocabulary, parse_dates,
                      parse_numbers, require_columns, text)
 from .errors import Report
-from .read import read_table
+from .plausible import check_date_order, check_layer_positions, check_not_future, check_range
+from .read import read_table, where
 from .vocabulary import INCIDENT_SOURCES
 
 #: Normalised column <- column of each export format.
@@ -23,6 +24,15 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 REQUIRED = ("id", "date", "event_type", "fatalities")
 UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
+#: ACLED's six event types (ACLED codebook).
+ACLED_EVENT_TYPES = ("Battles", "Violence against civilians", "Explosions/Remote violence", "Riots", "Protests",
+                     "Strategic developments")
+#: Documented ranges of precision and count columns: ACLED codebook and UCDP GED codebook (inclusive).
+RANGES: dict[str, dict[str, tuple[float | None, float | None]]] = {
+    "acled": {"geo_precision": (1, 3), "time_precision": (1, 3)},
+    "ucdp": {"where_prec": (1, 7), "date_prec": (1, 5), "event_clarity": (1, 2), "type_of_violence": (1, 3),
+             "low": (0, None), "high": (0, None)},
+}
 COLUMNS = ("id", "date", "event_type", "sub_event_type", "actor1", "actor2", "fatalities", "geo_precision", "source_dataset")
 
 
@@ -66,6 +76,8 @@ def read_incidents(
     }, geometry=frame.geometry, crs="EPSG:4326")
     check_unique(frame, mapping["id"], report)
     check_points(frame, report, study_area)
+    check_layer_positions(frame, report, study_area)
+    check_export(frame, out, fmt, report)
     if fmt == "acled":
         tags = column_or_blank(frame, "tags").str.lower()
         out["source_dataset"] = tags.str.contains("synthetic").map({True: "synthetic", False: "acled"})
@@ -83,6 +95,27 @@ def read_incidents(
     out.attrs["format"] = fmt
     out.attrs["source"] = str(path)
     return out
+
+
+def check_export(frame: gpd.GeoDataFrame, out: gpd.GeoDataFrame, fmt: str, report: Report) -> None:
+    """Documented ranges and vocabularies of the export format, UCDP's date order, no event in the future."""
+    for column, (low, high) in RANGES.get(fmt, {}).items():
+        parsed = out["geo_precision"] if column == FORMATS[fmt]["geo_precision"] else None
+        check_range(frame, column, report, low, high, values=parsed)
+    check_not_future(frame, out["date"], report, FORMATS[fmt]["date"])
+    if fmt == "acled":
+        allowed = {t.lower(): t for t in ACLED_EVENT_TYPES}
+        for i, value in enumerate(out["event_type"]):
+            if value and value.lower() not in allowed:
+                report.error(where(frame, i), "event_type", f"unknown ACLED event type {value!r}; expected one of {', '.join(ACLED_EVENT_TYPES)}")
+    if fmt == "ucdp":
+        if "date_end" in frame:
+            check_date_order(frame, out["date"], parse_dates(frame, "date_end", report), report, "date_start", "date_end")
+        best = out["fatalities"]
+        if {"low", "high"} <= set(frame.columns):
+            low, high = (pd.to_numeric(frame[c].map(text), errors="coerce") for c in ("low", "high"))
+            for i in (~((low <= best) & (best <= high)) & low.notna() & high.notna() & best.notna()).to_numpy().nonzero()[0]:
+                report.error(where(frame, i), "best", f"{best.iat[i]:g} is not between low {low.iat[i]:g} and high {high.iat[i]:g}")
 
 
 def column_or_blank(frame: pd.DataFrame, name: str) -> pd.Series:

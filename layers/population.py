@@ -11,9 +11,10 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.features import geometry_mask
 from rasterio.warp import Resampling, reproject, transform_geom
-from shapely.geometry import box, mapping
+from shapely.geometry import box, mapping, shape as as_shape
 
-from .errors import Report
+from .checks import BBox
+from .errors import Problem, Report
 
 #: Authalic (equal-area) radius of the WGS 84 ellipsoid, metres.
 AUTHALIC_RADIUS = 6_371_007.2
@@ -38,8 +39,10 @@ class PopulationRaster:
     crs: CRS
 
 
-def read_population_raster(path: str | Path, *, crs: str | None = None) -> PopulationRaster:
-    """Band 1 of a persons-per-cell raster, validated: readable, a CRS (or `crs` declared), no negative counts.
+def read_population_raster(path: str | Path, *, crs: str | None = None, study_area: BBox | None = None
+                           ) -> PopulationRaster:
+    """Band 1 of a persons-per-cell raster, validated: readable, a CRS (or `crs` declared), no negative counts,
+    not all nodata or zero, and (when `study_area` is given) overlapping the study area.
 
     Nodata and non-finite cells count as 0 persons. Raises LayerError.
     """
@@ -47,19 +50,66 @@ def read_population_raster(path: str | Path, *, crs: str | None = None) -> Popul
     try:
         with rasterio.open(path) as src:
             src_crs = src.crs or (CRS.from_user_input(crs) if crs else None)
-            counts = src.read(1, masked=True).astype("float64").filled(0.0)
-            transform = src.transform
+            transform, shape = src.transform, src.shape
+            try:
+                band = src.read(1, masked=True)
+            except RasterioIOError as exc:
+                report.error("band 1", None, f"the file is truncated or corrupt: its pixels cannot be read ({read_failure(exc)})")
+                report.raise_if_any()
     except RasterioIOError as exc:
-        report.error(None, None, f"cannot be read as a raster ({exc})")
+        report.error(None, None, f"cannot be read as a raster: not a raster file, or truncated or corrupt ({exc})")
         report.raise_if_any()
+    counts = band.astype("float64").filled(np.nan)
     if src_crs is None:
         report.error(None, None, "raster has no CRS: declare it (e.g. crs='EPSG:4326' or --crs)")
+    elif study_area is not None:
+        check_raster_area(transform, shape, CRS.from_user_input(src_crs), study_area, report)
+    finite = np.isfinite(counts)
+    if not finite.any():
+        report.error("band 1", None, f"every one of its {counts.size} cells is nodata: the raster holds no persons")
+    elif not counts[finite].any():
+        report.error("band 1", None, f"every one of its {counts.size} cells holds 0 persons (or nodata): wrong band or wrong file?")
     counts[~np.isfinite(counts)] = 0.0
-    negative = int((counts < 0).sum())
-    if negative:
-        report.error("band 1", None, f"{negative} cells hold negative persons (min {counts.min():g})")
+    negative = np.argwhere(counts < 0)
+    if len(negative):
+        (row, col), many = negative[0], len(negative) > 1
+        report.error("band 1", None, f"{len(negative)} cell{'s hold' if many else ' holds'} negative persons "
+                     f"(first at row {row}, column {col}: {counts[row, col]:g}; min {counts.min():g})")
     report.raise_if_any()
     return PopulationRaster(counts, transform, CRS.from_user_input(src_crs))
+
+
+def population_footprint(path: Path, study_area: BBox | None, crs: str | None = None) -> list[Problem]:
+    """Problems with a raster's header alone (readable, a CRS, overlapping the study area): cheap, for loading a dataset."""
+    report = Report.for_path(path)
+    try:
+        with rasterio.open(path) as src:
+            src_crs = src.crs or (CRS.from_user_input(crs) if crs else None)
+            transform, shape = src.transform, src.shape
+    except RasterioIOError as exc:
+        report.error(None, None, f"cannot be read as a raster: not a raster file, or truncated or corrupt ({exc})")
+        return report.problems
+    if src_crs is None:
+        report.error(None, None, "raster has no CRS: declare it (e.g. crs='EPSG:4326' or --crs)")
+    elif study_area is not None:
+        check_raster_area(transform, shape, CRS.from_user_input(src_crs), study_area, report)
+    return report.problems
+
+
+def read_failure(exc: RasterioIOError) -> str:
+    """GDAL's own reason for a failed read (rasterio keeps it as the cause), without the file name it repeats."""
+    detail = str(exc.__cause__ or exc.__context__ or exc)
+    return "GDAL: " + (detail.split(": ", 1)[-1] if ", band " in detail.split(": ", 1)[0] else detail)
+
+
+def check_raster_area(transform: Affine, shape: tuple[int, int], crs: CRS, study_area: BBox,
+                      report: Report) -> None:
+    """Report a raster whose footprint lies wholly outside the study area (lon/lat box)."""
+    outline = box(*rasterio.transform.array_bounds(*shape, transform))
+    west, south, east, north = as_shape(transform_geom(crs, "EPSG:4326", mapping(outline.segmentize(outline.length / 400)))).bounds
+    if east < study_area[0] or west > study_area[2] or north < study_area[1] or south > study_area[3]:
+        report.error(None, None, f"the raster covers ({west:.4g}, {south:.4g}, {east:.4g}, {north:.4g}), wholly outside the "
+                     f"study area {tuple(study_area)}: wrong file or wrong CRS?")
 
 
 def read_population(

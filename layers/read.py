@@ -75,6 +75,8 @@ def read_vector_file(path: Path, report: Report, *, layer: str | None, crs: str 
         frame = frame.to_crs(WGS84)
     frame.index = pd.RangeIndex(len(frame))
     frame["_where"] = [f"feature {i}" for i in range(len(frame))]
+    from .plausible import check_degrees  # plausible builds on this module
+    check_degrees(frame, report)
     return frame
 
 

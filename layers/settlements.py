@@ -7,6 +7,7 @@ import geopandas as gpd
 
 from .checks import BBox, check_points, check_required_text, parse_numbers, require_columns
 from .errors import Report
+from .plausible import check_layer_positions
 from .read import read_table
 
 
@@ -19,5 +20,6 @@ def read_settlements(path: str | Path, *, study_area: BBox | None = None, layer:
     frame["name"] = check_required_text(frame, "name", report)
     frame["population"] = parse_numbers(frame, "population", report)
     check_points(frame, report, study_area)
+    check_layer_positions(frame, report, study_area)
     report.raise_if_any()
     return frame.drop(columns=["_where"])

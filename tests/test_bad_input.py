@@ -225,7 +225,8 @@ def test_population_negative_counts(tmp_path):
                        transform=from_origin(-5, 16, 0.1, 0.1)) as dst:
         dst.write(values)
     assert problems(lambda: read_population(path, dst_crs="EPSG:4326", dst_transform=from_origin(-5, 16, 0.1, 0.1),
-                                            dst_shape=(4, 4))) == ["pop.tif: band 1: 1 cells hold negative persons (min -3)"]
+                                            dst_shape=(4, 4))) == [
+        "pop.tif: band 1: 1 cell holds negative persons (first at row 1, column 2: -3; min -3)"]
 
 
 def test_not_a_raster(tmp_path):

@@ -75,7 +75,7 @@ def test_catchments_and_gaps_csv(toy, tmp_path):
 
 def test_bad_parameter_is_a_user_error(toy):
     result = run("coverage", "--data", toy, "--as-of", "someday")
-    assert result.exit_code == 1 and "as_of must be a date" in result.output
+    assert result.exit_code == 1 and "--as-of: 'someday' is not an ISO 8601 date" in result.output
     result = run("coverage", "--data", toy, "--tiers", "supreme")
     assert result.exit_code == 1 and "unknown tier(s) supreme" in result.output
 

@@ -21,7 +21,7 @@ import pandas as pd
 from layers.catalog import Dataset
 from layers.checks import coordinate_problem
 from layers.errors import LayerError, Problem
-from layers.vocabulary import STATUSES, TIERS
+from layers.vocabulary import STATUSES
 
 from .access import Access, AccessParams, Engine
 from .facilities import counting
@@ -150,8 +150,8 @@ def _change(item: Any, known: set[str], dataset: Dataset, places: pd.DataFrame) 
     name = str(item.get("name") or f"{kind.replace('_', ' ')} at {place.name}")
     if kind == "court":
         tier = item.get("tier", "ti")
-        if tier not in TIERS:
-            raise _Bad("tier", f"{tier!r} is not one of {', '.join(TIERS)}")
+        if tier not in dataset.tiers:
+            raise _Bad("tier", f"{tier!r} is not one of {', '.join(dataset.tiers)}")
         return AddCourt(name, place, tier)
     sessions, days = _number(item, "sessions_per_year", None, 1, 365), _number(item, "days_per_session", 3.0, 0.5, 365)
     return MobileHearing(name, place, sessions, days)
@@ -203,7 +203,8 @@ def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessPara
                           "status": "operational", "status_source": f"scenario: {scenario.name}", "sitting_name": "",
                           "counted_at": "seat", "geometry": _point(change.place)})
     tiers = params.tiers
-    standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers)
+    standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers,
+                        vocabulary=tuple(dataset.tiers))
     if not added:
         return standing
     extra = gpd.GeoDataFrame(added, geometry="geometry", crs="EPSG:4326")

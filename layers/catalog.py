@@ -12,16 +12,19 @@ import geopandas as gpd
 import pandas as pd
 
 from .barriers import read_barriers, read_crossings
-from .boundaries import read_boundaries
+from .boundaries import matcher, read_boundaries
 from .checks import BBox
 from .errors import LayerError, Problem, Report
 from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
 from .licences import Licence, licences_from
+from .population_figures import read_population_figures
 from .read import read_table
+from .region_check import describe, region_mismatches
 from .roads import read_roads
 from .settlements import read_settlements
+from .vocabulary import TIERS
 
 MANIFEST = "dataset.json"
 #: Environment variable naming the dataset folder used when none is given.
@@ -29,8 +32,13 @@ DATA_ENV = "GEO_JUSTICE_DATA"
 
 
 def embedded_data_dir() -> Path:
-    """The embedded default dataset (the repository's data/ folder), or $GEO_JUSTICE_DATA."""
-    return Path(os.environ.get(DATA_ENV) or Path(__file__).resolve().parents[1] / "data")
+    """$GEO_JUSTICE_DATA, else the embedded dataset: the repository's data/ folder in a source tree or an
+    editable install, `geo_justice/data` (package data) in an installed wheel."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    here = Path(__file__).resolve().parents[1]
+    source = here / "data"
+    return source if (source / MANIFEST).is_file() else here / "geo_justice" / "data"
 
 
 def file_hash(path: Path) -> str:
@@ -59,15 +67,37 @@ class Dataset:
     settlements: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
     country: gpd.GeoDataFrame | None = None
+    admin: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
     basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     licences: dict[str, Licence] = field(default_factory=licences_from)
     versions: dict[str, str] = field(default_factory=dict)
+    as_of: str | None = None
+    tiers: dict[str, dict[str, str]] = field(default_factory=lambda: {t: {} for t in TIERS})
+    population_year: int | None = None
+    population_figures: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def version(self) -> str:
         """One hash for the whole dataset: changes whenever any layer's content does."""
         text = json.dumps(sorted(self.versions.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def default_as_of(self) -> str:
+        """The date analyses are made for unless told otherwise: the dataset's `as_of`, else today."""
+        return self.as_of or pd.Timestamp.today().strftime("%Y-%m-%d")
+
+    def tier_name(self, tier: str, lang: str = "en") -> str:
+        """A tier's display name in `lang` as the dataset declares it (the code itself when it declares none)."""
+        return self.tiers.get(tier, {}).get(lang) or tier
+
+    def with_admin_level(self, level: int) -> "Dataset":
+        """This dataset with its official boundaries of `level` (1: regions, 2: cercles...) as per-region boundaries."""
+        if level not in self.admin:
+            levels = ", ".join(str(k) for k in sorted(self.admin)) or "none"
+            raise ValueError(f"the dataset has no boundaries of admin level {level} (it has: {levels})")
+        return replace(self, boundaries=self.admin[level], versions={**self.versions, "boundaries": f"admin{level}"})
 
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
         return {"court": self.courts, "prison": self.prisons}[kind]
@@ -127,7 +157,11 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     for required in ("courts", "prisons"):
         if required not in layers:
             problems.append(Problem(manifest_path.name, None, f"layers.{required}", "required layer is missing"))
-    courts = load("courts", read_facilities, kind="court", study_area=study_area)
+    tiers = manifest.get("tiers") or {t: {} for t in TIERS}
+    if not isinstance(tiers, dict) or not all(isinstance(v, dict) for v in tiers.values()):
+        problems.append(Problem(manifest_path.name, None, "tiers", 'expected {"code": {"en": name, "fr": name}, ...}'))
+        tiers = {t: {} for t in TIERS}
+    courts = load("courts", read_facilities, kind="court", study_area=study_area, tiers=tuple(tiers))
     prisons = load("prisons", read_facilities, kind="prison", study_area=study_area)
     known = set(courts["id"] if courts is not None else []) | set(prisons["id"] if prisons is not None else [])
     history = load("status_history", read_status_history, facility_ids=known, study_area=study_area)
@@ -140,24 +174,67 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         boundaries=load("boundaries", read_boundaries),
         country=load("country", read_boundaries),
     )
+    admin = {int(name[5:]): load(name, read_boundaries, level=int(name[5:]))
+             for name in sorted(layers) if name.startswith("admin") and name[5:].isdigit()}
+    admin = {level: frame for level, frame in admin.items() if frame is not None}
+    if dataset["boundaries"] is None and 1 in admin:
+        dataset["boundaries"] = admin[1]
+        versions["boundaries"] = "admin1"
     basemap = {}
     for name, spec in manifest.get("basemap", {}).items():
         frame = load_reference(root / spec["path"], name, problems, versions)
         if frame is not None:
             basemap[name] = frame
-    population_path = None
+    population_path, population_year, figures = None, None, None
     if "population" in layers:
-        population_path = root / layers["population"]["path"]
+        spec = layers["population"]
+        population_path = root / spec["path"]
         if population_path.is_file():
             versions["population"] = file_hash(population_path)
         else:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))
+        year = spec.get("year")
+        if year is not None and not (isinstance(year, int) and 1800 <= year <= 2200):
+            problems.append(Problem(manifest_path.name, None, "layers.population.year", f"not a year: {year!r}"))
+        population_year = year if isinstance(year, int) else None
+        if spec.get("figures"):
+            figures = load_figures(root / spec["figures"], problems, versions)
+    as_of_date = manifest.get("as_of")
+    if as_of_date is not None:
+        try:
+            as_of_date = pd.Timestamp(as_of_date).strftime("%Y-%m-%d")
+        except ValueError:
+            problems.append(Problem(manifest_path.name, None, "as_of", f"not a date (YYYY-MM-DD): {as_of_date!r}"))
+    if figures is not None and 1 in admin:
+        names = matcher(admin[1])
+        for area in sorted(set(figures.loc[figures["level"] == "region", "area"])):
+            if names.match(area) is None:
+                problems.append(Problem(Path(layers["population"]["figures"]).name, None, "area",
+                                        f"region {area!r} is no name of the admin1 boundaries ({', '.join(names.names)})"))
     if problems:
         raise LayerError(problems)
+    notes = []
+    if courts is not None and prisons is not None:
+        for level, field_name in ((1, "region"), (2, "cercle")):
+            if level in admin:
+                for frame in (courts, prisons):
+                    notes += [describe(row) for _, row in region_mismatches(frame, admin[level], field_name).iterrows()]
     own = [facility_events(f) for f in (courts, prisons)]
     events = combine_events(*([history] if history is not None else []), *own)
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
         licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, basemap=basemap, **dataset,
+        admin=admin, as_of=as_of_date, tiers=tiers, population_year=population_year, population_figures=figures, notes=notes,
     )
+
+
+def load_figures(path: Path, problems: list[Problem], versions: dict[str, str]) -> pd.DataFrame | None:
+    """The published population figures the population surface is scaled to (see layers.population_figures)."""
+    try:
+        figures = read_population_figures(path)
+    except LayerError as exc:
+        problems.extend(exc.problems)
+        return None
+    versions["population_figures"] = file_hash(path)
+    return figures

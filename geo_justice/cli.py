@@ -387,8 +387,8 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
         engine, params, k, threshold, candidates=names(candidates), grid_km=grid_km, fixed=names(fixed) or (),
         max_risk=max_risk, weighting=weighting, region_weights=weights, min_density=min_density, solve_exactly=exact,
         progress=p))
-    echo_people(result)
     echo_table(result.layers["sites"].drop(columns="geometry"))
+    echo_people(result)
     row = result.summary.iloc[0]
     click.echo(f"\n{row['covered_weight']:,.0f} of {row['uncovered_weight']:,.0f} people beyond {threshold:g} min brought within it; "
                f"the greedy choice is proven to reach at least {row['proven_ratio']:.1%} of the optimum")

@@ -102,9 +102,9 @@ class Dataset:
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
         return {"court": self.courts, "prison": self.prisons}[kind]
 
-    def facilities_as_of(self, kind: str, date: str | pd.Timestamp) -> gpd.GeoDataFrame:
-        """The courts or prisons with their status and sitting place as they stood on `date`."""
-        return as_of(self.facilities(kind), self.events, date)
+    def facilities_as_of(self, kind: str, date: str | pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+        """The courts or prisons with their status and sitting place as they stood on `date` (default: the dataset's)."""
+        return as_of(self.facilities(kind), self.events, self.default_as_of if date is None else date)
 
     def with_boundaries(self, path: str | Path, name_field: str, *, layer: str | None = None) -> "Dataset":
         """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1, name field 'shapeName')."""
@@ -207,9 +207,9 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
             problems.append(Problem(manifest_path.name, None, "as_of", f"not a date (YYYY-MM-DD): {as_of_date!r}"))
     if figures is not None and 1 in admin:
         names = matcher(admin[1])
-        for area in sorted(set(figures.loc[figures["level"] == "region", "area"])):
-            if names.match(area) is None:
-                problems.append(Problem(Path(layers["population"]["figures"]).name, None, "area",
+        for i, (level, area) in enumerate(zip(figures["level"], figures["area"])):
+            if level == "region" and names.match(area) is None:
+                problems.append(Problem(Path(layers["population"]["figures"]).name, f"line {i + 2}", "area",
                                         f"region {area!r} is no name of the admin1 boundaries ({', '.join(names.names)})"))
     if problems:
         raise LayerError(problems)

@@ -247,6 +247,7 @@ def coverage_map(engine: Engine, params: AccessParams, *, threshold: float = 120
                  window: Interval | None = None, tile_url: TileUrl | None = None) -> folium.Map:
     """Travel time and coverage, courts by status, relocations, prisons, incidents, catchments and gap hotspots."""
     check_lang(lang)
+    params = engine.complete(params)
     window = window or default_window(params)
     fmap = _base_map(engine, params, lang, tile_url)
     styles = [TileStyle(layer, params, threshold) for layer in ("traveltime", "coverage", "risk")]
@@ -280,6 +281,7 @@ def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, thre
                  tile_url: TileUrl | None = None) -> folium.Map:
     """Where people gain or lose access within `threshold` under the scenario, and its courts with their catchment change."""
     check_lang(lang)
+    params = engine.complete(params)
     result = analysis.scenario_delta(engine, change, params, (threshold,))
     fmap = _base_map(engine, params, lang, tile_url)
     _raster(engine, TileStyle("traveltime", params, threshold), label(lang, "baseline_traveltime"), tile_url,

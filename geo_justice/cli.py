@@ -82,14 +82,15 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
         if not name_field:
             raise click.UsageError("--name-field is required with --kind boundaries")
         opts["name_field"] = name_field
+    reference = run_checked(lambda: load_dataset(data_dir)) if kind in ("courts", "prisons") else None
     if kind == "courts":
-        opts["tiers"] = tuple(run_checked(lambda: load_dataset(data_dir)).tiers)
+        opts["tiers"] = tuple(reference.tiers)
     frame = run_checked(lambda: LAYER_READERS[kind](file, opts))
     for note in frame.attrs.get("notes", []):
         click.echo(f"repaired: {note}")
     click.echo(f"{file.name}: valid {kind} layer, {len(frame)} rows")
-    if kind in ("courts", "prisons"):
-        check_places(frame, run_checked(lambda: load_dataset(data_dir)))
+    if reference is not None:
+        check_places(frame, reference)
 
 
 def check_places(frame, dataset) -> None:

@@ -179,6 +179,9 @@ def test_layers_list_prints_the_version_the_service_and_tiles_use(dataset, tmp_p
     printed = run("layers", "list", "--store", store).output.splitlines()[0]
     served = client.app.state.engine.dataset.version
     assert f"(version {served})" in printed
+    body = client.get("/analysis/coverage?resolution=20000&threshold=120").json()
+    assert body["population"]["label"].startswith("people, 2023 estimate") and body["population"]["year"] == 2023
+    assert body["manifest"]["population"] == body["population"]
     url = client.get("/tiles/traveltime/tilejson.json?resolution=20000").json()["tiles"][0]
     style = TileStyle("traveltime", AccessParams(as_of=dataset.as_of, resolution_m=20000.0), 120.0)
     assert parse_qs(urlparse(url).query)["v"] == [style.version(served)]

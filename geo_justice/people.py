@@ -47,10 +47,14 @@ def people_of(dataset: Dataset, as_of: str) -> People:
 
 def scale_to_figures(values: np.ndarray, grid: Grid, dataset: Dataset, people: People) -> np.ndarray:
     """Persons per cell scaled so that each admin1 region holds its figure for the year; cells in no region
-    follow the ratio of all regions together. Unchanged when the dataset has no figures or no admin1 layer."""
+    follow the ratio of all regions together. Without an admin1 layer the whole surface is scaled to the
+    national figure; unchanged when the dataset has no figures."""
     admin = dataset.admin.get(1)
-    if not people.regions or admin is None:
+    if not people.regions:
         return values
+    if admin is None:
+        total = values.sum()
+        return values * (sum(people.regions.values()) / total) if total > 0 else values
     names = matcher(admin)
     position = {name: i for i, name in enumerate(admin["name"])}
     index = grid.rasterize(admin.geometry, np.arange(len(admin)), fill=-1, dtype="int32", all_touched=False)

@@ -187,3 +187,20 @@ def test_layers_list_prints_the_version_the_service_and_tiles_use(dataset, tmp_p
     assert parse_qs(urlparse(url).query)["v"] == [style.version(served)]
     cercles = run("layers", "list", "--admin-level", "2").output.splitlines()[0]
     assert f"(version {Engine(dataset.with_admin_level(2)).dataset.version})" in cercles and cercles != printed
+
+
+def test_a_raster_of_a_stated_year_is_used_as_it_is(tmp_path):
+    folder = make_dataset(tmp_path / "worldpop")
+    from .toy import population_raster
+    written = population_raster(folder / "population.tif")
+    manifest = json.loads((folder / "dataset.json").read_text())
+    manifest["layers"]["population"]["year"] = 2020
+    (folder / "dataset.json").write_text(json.dumps(manifest))
+    result = run("coverage", "--data", folder, "--conflict", "off", "--resolution", "2000", "--as-of", "2023-11-17")
+    assert result.exit_code == 0, result.output
+    assert "Head counts: people, 2020 (population.tif as given)" in result.output
+    assert float(printed_rows(result.output)["All"][0].replace(",", "")) == pytest.approx(written, rel=1e-6)
+    manifest["layers"]["population"]["year"] = "last year"
+    (folder / "dataset.json").write_text(json.dumps(manifest))
+    with pytest.raises(LayerError, match="layers.population.year'?: not a year: 'last year'"):
+        load_dataset(folder)

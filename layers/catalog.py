@@ -127,6 +127,8 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     """Load the dataset in `location` (a folder with dataset.json, or the file itself); default: embedded.
 
     Every layer is checked before anything is returned; one LayerError lists the problems of all layers.
+    Facilities whose seat lies outside the region (admin1) or cercle (admin2) they name are listed in
+    `notes`, with the distance: a warning, not an error.
     """
     root = Path(location) if location else embedded_data_dir()
     manifest_path = root if root.is_file() else root / MANIFEST
@@ -213,12 +215,8 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
                                         f"region {area!r} is no name of the admin1 boundaries ({', '.join(names.names)})"))
     if problems:
         raise LayerError(problems)
-    notes = []
-    if courts is not None and prisons is not None:
-        for level, field_name in ((1, "region"), (2, "cercle")):
-            if level in admin:
-                for frame in (courts, prisons):
-                    notes += [describe(row) for _, row in region_mismatches(frame, admin[level], field_name).iterrows()]
+    notes = [describe(row) for level, field_name in ((1, "region"), (2, "cercle")) if level in admin
+             for frame in (courts, prisons) for _, row in region_mismatches(frame, admin[level], field_name).iterrows()]
     own = [facility_events(f) for f in (courts, prisons)]
     events = combine_events(*([history] if history is not None else []), *own)
     return Dataset(

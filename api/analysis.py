@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from geo_justice import analysis
-from geo_justice.access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, access_params
+from geo_justice.access import DEFAULT_THRESHOLDS, AccessParams, access_params
 from geo_justice.analysis import AnalysisResult
 from geo_justice.conflict import ConflictParams
 from geo_justice.friction import FrictionParams
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/analysis", tags=["analysis"])
 
 
 def params(
-    as_of: str = Query(DEFAULT_AS_OF, description="Date (YYYY-MM-DD) for statuses and the conflict window"),
+    request: Request,
+    as_of: str | None = Query(None, description="Date (YYYY-MM-DD) for statuses, the conflict window and the people's year (default: the dataset's as_of)"),
     mode: str = Query("actual", description="actual: working facilities at their sitting place; nominal: all at their seat"),
     kind: str = Query("court", description="court or prison"),
     tiers: str | None = Query(None, description="Only these tiers, comma-separated (e.g. appeal,tgi)"),
@@ -33,6 +34,7 @@ def params(
     penalty: float = Query(ConflictParams.penalty, description="Travel at most 1 + penalty times slower where risk is high"),
     avoid_risk: float = Query(ConflictParams.avoid_risk, description="Avoid mode: impassable above this risk (weighted incidents per 1,000 km²)"),
 ) -> AccessParams:
+    as_of = as_of or request.app.state.engine.dataset.default_as_of
     return access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution, neighbours=neighbours,
                          offroad_kmh=offroad_kmh, conflict=conflict, conflict_window=conflict_window, half_life=half_life,
                          bandwidth=bandwidth, penalty=penalty, avoid_risk=avoid_risk)
@@ -51,6 +53,7 @@ def answer(request: Request, name: str, key: tuple, run) -> Response:
         (main, frame), *others = result.layers.items()
         return {"type": "FeatureCollection", "name": main, "features": features(frame),
                 "summary": table(result.summary),
+                "population": result.manifest.get("population"),
                 "layers": {n: table(f) if "geometry" not in f else {"type": "FeatureCollection", "features": features(f)}
                            for n, f in others},
                 "manifest": result.manifest}

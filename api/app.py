@@ -26,7 +26,7 @@ MAX_BODY = 20 * 1024 * 1024
 
 
 def create_app(data: str | Path | None = None, *, boundaries: str | Path | None = None, name_field: str = "shapeName",
-               tokens: list[str] | None = None, store: str | Path | None = None, max_body: int = MAX_BODY) -> FastAPI:
+               admin_level: int | None = None, tokens: list[str] | None = None, store: str | Path | None = None, max_body: int = MAX_BODY) -> FastAPI:
     """The service on the dataset in `data` (default: embedded) plus what the store holds.
 
     The store (SQLite) is created on first start and then reused, never overwritten.
@@ -34,6 +34,8 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     base = load_dataset(data)
     if boundaries:
         base = base.with_boundaries(boundaries, name_field)
+    elif admin_level is not None:
+        base = base.with_admin_level(admin_level)
     store = Store(store or os.environ.get(STORE_ENV) or Path(".geo-justice") / "store.sqlite", base)
     app = FastAPI(title="geo-justice", version=__version__,
                   description="Who can reach a working court: layers as OGC API - Features, and access analyses.")

@@ -63,7 +63,8 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
 
     def body() -> dict:
         result = analysis.compare(engine, changes, p, thresholds)
-        return {"comparison": table(result.summary), "manifest": result.manifest}
+        return {"comparison": table(result.summary), "population": result.manifest.get("population"),
+                "manifest": result.manifest}
 
     key = (tuple(c.key for c in changes), p, thresholds)
     return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600)

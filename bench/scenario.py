@@ -43,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     dataset = load_dataset()
     engine = Engine(dataset)
-    params = AccessParams(resolution_m=args.resolution)
+    params = engine.complete(AccessParams(resolution_m=args.resolution))
     baseline = engine.access(params)
     updated_access(engine, baseline, baseline.facilities)  # compile and warm the caches
     print(f"grid {baseline.grid.shape[0]} x {baseline.grid.shape[1]} cells of {args.resolution:g} m, "

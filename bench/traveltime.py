@@ -26,7 +26,7 @@ def prepare(resolution: float, folder: Path) -> Path:
     from layers import load_dataset
 
     engine = Engine(load_dataset())
-    params = AccessParams(resolution_m=resolution)
+    params = engine.complete(AccessParams(resolution_m=resolution))
     grid = engine.grid(resolution)
     friction = engine.friction(grid, params).minutes_per_metre
     facilities = counting_facilities(engine.dataset, mode="actual", as_of=params.as_of)

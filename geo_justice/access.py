@@ -23,10 +23,10 @@ from .conflict import ConflictParams
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
+from .people import People, inside_country, people_of, scale_to_figures
 from .traveltime import Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
-DEFAULT_AS_OF = "2023-11-17"
 DEFAULT_THRESHOLDS = (30, 60, 120, 240)
 
 
@@ -35,13 +35,14 @@ class AccessParams:
     """One access question. Every field has a default and is part of the cache key and the run manifest.
 
     kind: court or prison; mode: actual (working facilities at their sitting place) or nominal (all at
-    their seat); as_of: ISO date for statuses and the conflict window; tiers: only these court tiers
+    their seat); as_of: ISO date for statuses, the conflict window and the people's year (None: the
+    dataset's `as_of`, filled in by `Engine.complete`); tiers: only these court tiers
     (None = all); resolution_m: cell size; neighbours: 16 (accurate) or 8 (reproduces MCP_Geometric).
     """
 
     kind: str = "court"
     mode: Mode = "actual"
-    as_of: str = DEFAULT_AS_OF
+    as_of: str | None = None
     tiers: tuple[str, ...] | None = None
     resolution_m: float = 1000.0
     neighbours: int = 16
@@ -54,7 +55,8 @@ class AccessParams:
         if self.mode not in ("actual", "nominal"):
             raise ValueError(f"mode must be actual or nominal, not {self.mode!r}")
         try:
-            object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
+            if self.as_of is not None:
+                object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
         except ValueError:
             raise ValueError(f"as_of must be a date (YYYY-MM-DD), not {self.as_of!r}") from None
         if self.tiers is not None:
@@ -65,7 +67,7 @@ class AccessParams:
             raise ValueError(f"resolution_m must be between 10 and 100000 metres, not {self.resolution_m}")
 
 
-def access_params(*, kind: str = "court", mode: str = "actual", as_of: str = DEFAULT_AS_OF, tiers: str | None = None,
+def access_params(*, kind: str = "court", mode: str = "actual", as_of: str | None = None, tiers: str | None = None,
                   resolution_m: float = 1000.0, neighbours: int = 16, offroad_kmh: float = FrictionParams.offroad_kmh,
                   conflict: str = ConflictParams.mode, conflict_window: int = ConflictParams.window_days,
                   half_life: float = ConflictParams.half_life_days, bandwidth: float = ConflictParams.bandwidth_km,
@@ -121,26 +123,46 @@ class Engine:
         self.dataset = dataset
         self.cache = cache or ResultCache()
 
+    def complete(self, params: AccessParams) -> AccessParams:
+        """`params` with the dataset's as-of date where it names none."""
+        return params if params.as_of is not None else replace(params, as_of=self.dataset.default_as_of)
+
     def grid(self, resolution_m: float = 1000.0) -> Grid:
+        """Cells covering the country (its `country` layer), else the boundaries, else the study area."""
         area = self.dataset.study_area
-        if self.dataset.boundaries is not None:
-            area = tuple(self.dataset.boundaries.total_bounds)
+        outline = self.dataset.country if self.dataset.country is not None else self.dataset.boundaries
+        if outline is not None:
+            area = tuple(outline.total_bounds)
         return Grid.covering(area, resolution_m)
 
     def _cached(self, key: tuple, compute: Callable, nbytes: Callable = lambda v: getattr(v, "nbytes", 0)):
         return self.cache.get_or_compute(key, compute, nbytes)
 
-    def population(self, grid: Grid) -> np.ndarray:
-        """Persons per cell on `grid`; only inside the boundaries when official boundaries are loaded."""
+    def inside(self, grid: Grid) -> np.ndarray | None:
+        """Cells of the country (None: the dataset has no outline, every cell counts); nothing outside carries
+        people or travel time."""
+        key = ("inside", self.dataset.versions.get("country"), self._boundary_version, grid.key)
+        return self._cached(key, lambda: inside_country(grid, self.dataset), lambda m: getattr(m, "nbytes", 0))
+
+    def people(self, as_of: str | None = None) -> People:
+        """Which people head counts on `as_of` (default: the dataset's date) are of, and their label."""
+        return people_of(self.dataset, as_of or self.dataset.default_as_of)
+
+    def population(self, grid: Grid, as_of: str | None = None) -> np.ndarray:
+        """Persons per cell on `grid` in the year of `as_of` (default: the dataset's date), zero outside the country."""
+        people = self.people(as_of)
+
         def compute() -> np.ndarray:
             if self.dataset.population_path is None:
                 raise ValueError("the dataset has no population layer")
             values = read_population(self.dataset.population_path, dst_crs=grid.crs, dst_transform=grid.transform,
                                      dst_shape=grid.shape)
-            if self.dataset.boundaries is not None:
-                values[self.regions(grid).index < 0] = 0.0
-            return values
-        return self._cached(("population", self.dataset.versions.get("population"), self._boundary_version, grid.key), compute)
+            inside = self.inside(grid)
+            if inside is not None:
+                values[~inside] = 0.0
+            return scale_to_figures(values, grid, self.dataset, people)
+        versions = tuple(self.dataset.versions.get(k) for k in ("population", "population_figures", "country", "admin1"))
+        return self._cached(("population", versions, self._boundary_version, grid.key, people.year), compute)
 
     @property
     def _boundary_version(self) -> str | None:
@@ -168,10 +190,18 @@ class Engine:
                             compute, lambda r: r.index.nbytes)
 
     def base_friction(self, grid: Grid, params: FrictionParams) -> np.ndarray:
-        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings"))
-        return self._cached(("base_friction", versions, grid.key, params), lambda: base_friction(grid, self.dataset, params))
+        """Friction without insecurity; impassable outside the country, so no cell there gets a travel time."""
+        def compute() -> np.ndarray:
+            friction = base_friction(grid, self.dataset, params)
+            inside = self.inside(grid)
+            if inside is not None:
+                friction[~inside] = np.inf
+            return friction
+        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
+        return self._cached(("base_friction", versions, self._boundary_version, grid.key, params), compute)
 
     def friction(self, grid: Grid, params: AccessParams) -> Friction:
+        params = self.complete(params)
         key = ("friction", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
         base = self.base_friction(grid, params.friction)
         return self._cached(key, lambda: build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction,
@@ -180,6 +210,7 @@ class Engine:
 
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
+        params = self.complete(params)
         key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
         def compute() -> Surface:
             friction = self.friction(grid, params)
@@ -210,14 +241,16 @@ class Engine:
         sites, site = np.unique(cells, axis=0, return_inverse=True)
         return facilities.assign(site=site.ravel()), sites
 
-    def access(self, params: AccessParams = AccessParams(), progress: Progress | None = None) -> Access:
-        """Travel time to the nearest counting facility for `params` (cached)."""
+    def access(self, params: AccessParams | None = None, progress: Progress | None = None) -> Access:
+        """Travel time to the nearest counting facility for `params` (cached); `params.as_of` None means the
+        dataset's date."""
         step = progress or (lambda _: None)
+        params = self.complete(params or AccessParams())
 
         def compute() -> Access:
             grid = self.grid(params.resolution_m)
             step("population")
-            population = self.population(grid)
+            population = self.population(grid, params.as_of)
             step("friction")
             friction = self.friction(grid, params)
             facilities = counting_facilities(self.dataset, kind=params.kind, mode=params.mode, as_of=params.as_of,
@@ -231,4 +264,5 @@ class Engine:
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
+        params = self.complete(params)
         return (self.access(replace(params, mode="nominal"), progress), self.access(replace(params, mode="actual"), progress))

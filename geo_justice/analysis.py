@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.names import NameMatcher
+
 from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine, Progress
 from .catchments import catchments, isochrones
 from .delta import change_polygons, coverage_delta, facility_delta
@@ -33,6 +35,11 @@ class AnalysisResult:
     manifest: dict[str, Any]
 
 
+def _manifest(engine: Engine, params: AccessParams, command: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The run manifest, with the people the head counts are of (year, label, warnings)."""
+    return run_manifest(engine.dataset, command, parameters, people=engine.people(params.as_of).as_dict())
+
+
 def _thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
     values = tuple(sorted({float(t) for t in thresholds}))
     if not values or min(values) <= 0:
@@ -43,12 +50,13 @@ def _thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
 def coverage(engine: Engine, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
              progress: Progress | None = None) -> AnalysisResult:
     """Coverage within each threshold, overall and per region, nominal and actual side by side; isochrones of `params.mode`."""
+    params = engine.complete(params)
     thresholds = _thresholds(thresholds)
     nominal, actual = engine.nominal_and_actual(params, progress)
     regions = engine.regions(nominal.grid)
     table = coverage_table(nominal, actual, regions, thresholds)
     chosen = actual if params.mode == "actual" else nominal
-    manifest = run_manifest(engine.dataset, "coverage", {"access": params, "thresholds": thresholds,
+    manifest = _manifest(engine, params, "coverage", {"access": params, "thresholds": thresholds,
                                                          "regions_from": regions.source})
     return AnalysisResult({"isochrones": isochrones(chosen, thresholds), "coverage": table}, table, manifest)
 
@@ -56,20 +64,22 @@ def coverage(engine: Engine, params: AccessParams, thresholds: Sequence[float] =
 def catchment_areas(engine: Engine, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
                     progress: Progress | None = None) -> AnalysisResult:
     """One polygon per counting facility with its population and travel-time statistics."""
+    params = engine.complete(params)
     thresholds = _thresholds(thresholds)
     frame = catchments(engine.access(params, progress), thresholds)
     summary = frame.drop(columns="geometry").sort_values("population", ascending=False)
-    manifest = run_manifest(engine.dataset, "catchments", {"access": params, "thresholds": thresholds})
+    manifest = _manifest(engine, params, "catchments", {"access": params, "thresholds": thresholds})
     return AnalysisResult({"catchments": frame}, summary, manifest)
 
 
 def access_gaps(engine: Engine, params: AccessParams, threshold: float = 120.0, min_population: float = 1000.0,
                 min_density: float = 20.0, progress: Progress | None = None) -> AnalysisResult:
     """Gap hotspots beyond `threshold`, ranked by population and named by their largest nearby town."""
+    params = engine.complete(params)
     _thresholds([threshold])
     frame = gap_hotspots(engine.access(params, progress), threshold, engine.dataset.settlements,
                          min_population=min_population, min_density=min_density)
-    manifest = run_manifest(engine.dataset, "gaps", {"access": params, "threshold": threshold,
+    manifest = _manifest(engine, params, "gaps", {"access": params, "threshold": threshold,
                                                      "min_population": min_population, "min_density": min_density})
     return AnalysisResult({"gaps": frame}, frame.drop(columns="geometry"), manifest)
 
@@ -79,12 +89,14 @@ def exposure(engine: Engine, params: AccessParams, radius_km: float = 50.0, days
     """Incidents near each counting facility, and courts whose nearest working prison with room is beyond
     `chain_threshold` (prisons at capacity are passed over; `capacity_analysis.chain` has the whole chain)."""
     from .capacity_analysis import prisons_with_room  # it builds on this module
+
+    params = engine.complete(params)
     courts = engine.access(params, progress)
     table = conflict_exposure(courts.facilities, engine.dataset.incidents, courts.grid, params.as_of,
                               radius_km=radius_km, days=days)
     points = courts.facilities[["id", "geometry"]].merge(table, on="id")
     chain = justice_chain_gap(courts, prisons_with_room(engine, params, progress=progress), chain_threshold)
-    manifest = run_manifest(engine.dataset, "exposure", {"access": params, "radius_km": radius_km, "days": days,
+    manifest = _manifest(engine, params, "exposure", {"access": params, "radius_km": radius_km, "days": days,
                                                          "chain_threshold": chain_threshold})
     return AnalysisResult({"exposure": points, "justice_chain_gap": chain}, table, manifest)
 
@@ -109,12 +121,13 @@ def scenario_delta(engine: Engine, change: Scenario, params: AccessParams, thres
 
 def _delta(engine: Engine, change: Scenario, params: AccessParams, thresholds: Sequence[float],
            progress: Progress | None, incremental: bool) -> tuple[AnalysisResult, Access]:
+    params = engine.complete(params)
     thresholds = _thresholds(thresholds)
     params = replace(params, mode="actual")
     baseline, after, table = _evaluate(engine, change, params, thresholds, progress, incremental)
     layers = {"changes": change_polygons(baseline, after, thresholds), "coverage": table,
               "facilities": facility_delta(baseline, after)}
-    manifest = run_manifest(engine.dataset, "scenario", {"access": params, "thresholds": thresholds,
+    manifest = _manifest(engine, params, "scenario", {"access": params, "thresholds": thresholds,
                                                          "scenario": describe(change)})
     return AnalysisResult(layers, table, manifest), after
 
@@ -137,6 +150,7 @@ def _evaluate(engine: Engine, change: Scenario, params: AccessParams, thresholds
 def minutes_saved(engine: Engine, change: Scenario, params: AccessParams) -> tuple[Grid, np.ndarray]:
     """Per cell, baseline minus scenario minutes (negative where the scenario is slower; NaN where either
     cannot reach a court)."""
+    params = engine.complete(params)
     params = replace(params, mode="actual")
     baseline = engine.access(params)
     changed = scenario_engine(engine, change)
@@ -148,6 +162,7 @@ def minutes_saved(engine: Engine, change: Scenario, params: AccessParams) -> tup
 def compare(engine: Engine, changes: Sequence[Scenario], params: AccessParams,
             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, progress: Progress | None = None) -> AnalysisResult:
     """Scenarios side by side: one coverage-delta row per scenario and region."""
+    params = engine.complete(params)
     thresholds = _thresholds(thresholds)
     params = replace(params, mode="actual")
     if not changes:
@@ -156,7 +171,7 @@ def compare(engine: Engine, changes: Sequence[Scenario], params: AccessParams,
             for change in changes]
     table = pd.concat(rows, ignore_index=True)
     table = table[["scenario"] + [c for c in table.columns if c != "scenario"]]
-    manifest = run_manifest(engine.dataset, "scenario compare", {"access": params, "thresholds": thresholds,
+    manifest = _manifest(engine, params, "scenario compare", {"access": params, "thresholds": thresholds,
                                                                  "scenarios": [describe(c) for c in changes]})
     return AnalysisResult({"comparison": table}, table, manifest)
 
@@ -176,6 +191,7 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
     as gap hotspots count); region_weights multiply a region's people (regions not named weigh 1).
     Candidates whose cell's risk exceeds `max_risk` are left out. `fixed` places are chosen first.
     """
+    params = engine.complete(params)
     _thresholds([threshold])
     if weighting not in ("population", "gap"):
         raise ValueError(f"weighting must be population or gap, not {weighting!r}")
@@ -184,11 +200,13 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
     if weighting == "gap":
         weight[baseline.population < min_density * baseline.grid.cell_area_km2] = 0.0
     regions = engine.regions(baseline.grid)
-    unknown = sorted(set(region_weights or {}) - set(regions.names))
+    boundaries = engine.dataset.boundaries
+    names = NameMatcher(regions.names, boundaries.attrs.get("aliases") if boundaries is not None else None)
+    unknown = sorted(n for n in region_weights or {} if names.match(n) is None)
     if unknown:
         raise ValueError(f"region_weights: unknown region {unknown[0]!r}; regions are {', '.join(regions.names)}")
     for name, factor in (region_weights or {}).items():
-        weight[regions.index == regions.names.index(name)] *= factor
+        weight[regions.index == regions.names.index(names.match(name))] *= factor
     fixed_places = candidate_places(engine.dataset, baseline, threshold, fixed) if fixed else []
     pool = candidate_places(engine.dataset, baseline, threshold, candidates, grid_km)
     excluded = []
@@ -228,7 +246,7 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
         "proven_ratio": result.guarantee, "greedy_guarantee": GREEDY_GUARANTEE,
         "exact_optimum": optimum, "gap_to_optimum": max(0.0, (optimum - result.value) / optimum) if optimum else None,
     }])
-    manifest = run_manifest(engine.dataset, "site", described)
+    manifest = _manifest(engine, params, "site", described)
     return AnalysisResult({"sites": sites}, summary, manifest)
 
 
@@ -264,5 +282,5 @@ def _capacitated_siting(engine: Engine, baseline: Access, places: list, pinned: 
         "excluded_for_risk": len(described["excluded_for_risk"]), "site_judges": site_judges,
         "site_capacity_persons": persons, "unserved_weight": unserved, "covered_weight": float(sum(gains)),
         "upper_bound": None, "proven_ratio": None, "greedy_guarantee": None, "exact_optimum": None, "gap_to_optimum": None}])
-    manifest = run_manifest(engine.dataset, "site", {**described, "site_judges": site_judges, "capacity": capacity})
+    manifest = _manifest(engine, baseline.params, "site", {**described, "site_judges": site_judges, "capacity": capacity})
     return AnalysisResult({"sites": sites}, summary, manifest)

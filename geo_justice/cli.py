@@ -19,7 +19,7 @@ from layers import LayerError
 from layers.catalog import load_dataset
 
 from . import analysis
-from .access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
+from .access import DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
 from .analysis import AnalysisResult
 from .conflict import ConflictParams
 from .export import atomic_write, write_raster, write_tables
@@ -84,8 +84,11 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
 
     Positions are checked against --study-area, else --boundaries, else the dataset (--data, or the one whose
     dataset.json is in FILE's folder or above it, else the embedded dataset). A polygon the loader would have to
-    repair is a problem here.
+    repair is a problem here. Courts and prisons are also checked against the dataset's official boundaries: a
+    facility whose seat lies outside the region (admin level 1) or cercle (level 2) it names is reported with its
+    distance (a warning, not an error).
     """
+    from layers.area import find_manifest
     from layers.validate import validate_layer
 
     if (class_field or speeds) and kind != "roads":
@@ -93,8 +96,13 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
     roads = {**({"class_field": class_field} if class_field else {}), **({"speeds_kmh": parse_speeds(speeds)} if speeds else {})}
     area = run_checked(lambda: checking_area(file, study_area, boundaries, data_dir))
     click.echo(f"checking against {area.label}: {area.bbox}")
-    result = run_checked(lambda: validate_layer(file, kind, area, name_field=name_field, crs=crs, layer=layer, roads=roads))
-    click.echo(result)
+    reference = run_checked(lambda: load_dataset(data_dir or find_manifest(file))) if kind in ("courts", "prisons") else None
+    tiers = tuple(reference.tiers) if kind == "courts" else None
+    summary, frame = run_checked(lambda: validate_layer(file, kind, area, name_field=name_field, crs=crs, layer=layer,
+                                                        roads=roads, tiers=tiers))
+    click.echo(summary)
+    if reference is not None:
+        check_places(frame, reference)
 
 
 def checking_area(file: Path, study_area: str | None, boundaries: Path | None, data_dir: Path | None):
@@ -123,25 +131,73 @@ def parse_speeds(items: tuple[str, ...]) -> dict[str, float]:
     return speeds
 
 
+def check_places(frame, dataset) -> None:
+    """Print each facility whose seat lies outside the region or cercle it names, with the distance."""
+    from layers.region_check import describe, region_mismatches
+
+    for level, field_name in ((1, "region"), (2, "cercle")):
+        if level not in dataset.admin or field_name not in frame or not (frame[field_name] != "").any():
+            continue
+        mismatches = region_mismatches(frame, dataset.admin[level], field_name)
+        click.echo(f"{field_name} (against admin level {level}): "
+                   + ("every seat lies in the unit it names" if mismatches.empty else f"{len(mismatches)} mismatch(es)"))
+        for _, row in mismatches.iterrows():
+            click.echo(f"  warning: {describe(row)}")
+
+
 @layers.command("list")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: embedded).")
-def list_layers(data_dir: Path | None) -> None:
-    """Load a whole dataset and summarise its layers and versions."""
-    dataset = run_checked(lambda: load_dataset(data_dir))
+@click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="As given to the service: official boundaries replacing the dataset's.")
+@click.option("--name-field", default="shapeName", show_default=True)
+@click.option("--admin-level", type=int, default=None, help="As given to the service: the dataset's boundaries of this level.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The service's store (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite when it exists).")
+def list_layers(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None,
+                store: Path | None) -> None:
+    """Load a whole dataset and summarise its layers and versions.
+
+    The version printed is the one the service, its tiles and every run manifest cite for the same data,
+    boundaries and store."""
+    import os
+
+    from layers.store import Store
+
+    def build():
+        dataset = with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level)
+        path = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
+        return Store(path, dataset).apply(dataset) if Path(path).is_file() else dataset
+    dataset = run_checked(build)
     click.echo(f"{dataset.name} (version {dataset.version})")
-    sizes = {"status_history": f"{len(dataset.events)} events", "population": "raster"}
+    sizes = {"status_history": f"{len(dataset.events)} events", "population": "raster", "boundaries": "in use",
+             "population_figures": f"{len(dataset.population_figures) if dataset.population_figures is not None else 0} rows",
+             "store": "writes"}
     for name, version in sorted(dataset.versions.items()):
-        size = sizes.get(name) or f"{len(getattr(dataset, name))} rows"
-        click.echo(f"  {name:<15} {size:<12} {version}")
+        frame = dataset.basemap.get(name.partition(".")[2]) if name.startswith("basemap.") else (
+            dataset.admin.get(int(name[5:])) if name.startswith("admin") else getattr(dataset, name, None))
+        size = sizes.get(name) or f"{len(frame)} rows"
+        click.echo(f"  {name:<18} {size:<12} {version}")
+    for note in dataset.notes:
+        click.echo(f"note: {note}")
+
+
+def with_boundaries(dataset, boundaries: Path | None, name_field: str, admin_level: int | None):
+    """The dataset with the per-region boundaries asked for: a file (--boundaries) or an admin level of its own."""
+    if boundaries:
+        return dataset.with_boundaries(boundaries, name_field)
+    if admin_level is not None:
+        return dataset.with_admin_level(admin_level)
+    return dataset
 
 
 def access_options(command):
     """The engine's parameters as options shared by every analysis command; builds `params` and `engine`."""
     options = [
         click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder with dataset.json (default: embedded)."),
-        click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Official boundaries for per-region tables (any polygon file)."),
+        click.option("--admin-level", type=int, default=None, help="Per-region tables by the dataset's official boundaries of this level: 1 regions (default), 2 cercles."),
+        click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Other boundaries for per-region tables (any polygon file); overrides --admin-level."),
         click.option("--name-field", default=None, help="Attribute naming each boundary unit (default: detected, e.g. shapeName, ADM1_FR, NAME_1)."),
-        click.option("--as-of", type=IsoDate(), default=DEFAULT_AS_OF, show_default=True, help="Date for statuses and the conflict window (YYYY-MM-DD)."),
+        click.option("--as-of", type=IsoDate(), default=None, help="Date for statuses, the conflict window and the people's year (YYYY-MM-DD; default: the dataset's as_of)."),
         click.option("--mode", type=click.Choice(["actual", "nominal"]), default="actual", show_default=True, help="actual: working courts at their sitting place; nominal: all courts at their seat."),
         click.option("--kind", type=click.Choice(["court", "prison"]), default="court", show_default=True),
         click.option("--tiers", default=None, help="Only these tiers, comma-separated (e.g. appeal,tgi)."),
@@ -157,13 +213,11 @@ def access_options(command):
     ]
 
     @functools.wraps(command)
-    def wrapper(data_dir, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh, conflict,
+    def wrapper(data_dir, admin_level, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh, conflict,
                 conflict_window, half_life, bandwidth, penalty, avoid_risk, **rest):
         def build():
-            dataset = load_dataset(data_dir)
-            if boundaries:
-                dataset = dataset.with_boundaries(boundaries, name_field)
-            params = access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution,
+            dataset = with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level)
+            params = access_params(kind=kind, mode=mode, as_of=as_of or dataset.default_as_of, tiers=tiers, resolution_m=resolution,
                                    neighbours=int(neighbours), offroad_kmh=offroad_kmh, conflict=conflict,
                                    conflict_window=conflict_window, half_life=half_life, bandwidth=bandwidth,
                                    penalty=penalty, avoid_risk=avoid_risk)
@@ -209,6 +263,15 @@ def export(result: AnalysisResult, output: Path | None, raster: Callable[[], tup
     click.echo(f"wrote {output} (manifest: {output.name}.manifest.json)")
 
 
+def echo_people(result: AnalysisResult) -> None:
+    """The year and source of the people every head count counts, and any warning about them."""
+    people = result.manifest.get("population")
+    if people:
+        click.echo(f"Head counts: {people['label']}")
+        for warning in people["warnings"]:
+            click.echo(f"warning: {warning}")
+
+
 def echo_table(frame: pd.DataFrame) -> None:
     """Shares as percentages, other numbers as whole counts."""
     formatters = {c: (lambda v: f"{v:.1%}") if "share" in c else (lambda v: f"{v:,.0f}")
@@ -232,6 +295,7 @@ def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...]
     columns = ["region", "population"] + [c for c in table.columns if c.startswith(("nominal_share_", "actual_share_"))]
     click.echo(f"Coverage as of {params.as_of} ({params.kind}s, conflict {params.conflict.mode}, "
                f"{params.resolution_m:g} m cells, regions from {result.manifest['parameters']['regions_from']}):")
+    echo_people(result)
     echo_table(table[columns])
     click.echo("\nPeople who lost access through closure or relocation (nominal - actual), by threshold (minutes):")
     echo_table(table[["region"] + [c for c in table.columns if c.startswith("lost_")]])
@@ -246,6 +310,7 @@ def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...]
 def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
     """One catchment per counting facility with its population and travel times."""
     result = with_progress(lambda p: analysis.catchment_areas(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
+    echo_people(result)
     echo_table(result.summary[["name", "tier", "region", "population", "area_km2", "median_minutes", "p90_minutes"]].head(15))
     export(result, output, lambda: (engine.grid(params.resolution_m), engine.access(params).label.astype(float),
                                     "label of the nearest counting facility"))
@@ -261,6 +326,7 @@ def gaps(engine: Engine, params: AccessParams, threshold: float, min_population:
          output: Path | None) -> None:
     """Access-gap hotspots: connected settled areas of people beyond the threshold, ranked."""
     result = with_progress(lambda p: analysis.access_gaps(engine, params, threshold, min_population, min_density, p))
+    echo_people(result)
     echo_table(result.summary[["rank", "name", "population", "unreachable", "area_km2", "mean_minutes"]].head(15))
     export(result, output)
 
@@ -398,6 +464,7 @@ def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: t
     result = with_progress(lambda p: analysis.scenario(engine, change, params, thresholds or DEFAULT_THRESHOLDS, p))
     table = result.summary
     click.echo(f"Scenario '{change.name}' ({len(change.changes)} changes) against the data as of {params.as_of}:")
+    echo_people(result)
     echo_table(table[["region", "population"] + [c for c in table.columns if c.startswith(("gained_", "lost_"))]])
     if change.mobile:
         click.echo("\nTime-averaged persons within each threshold (mobile hearings weighted by how often they sit):")
@@ -421,6 +488,7 @@ def scenario_compare(files: tuple[Path, ...], engine: Engine, params: AccessPara
     result = with_progress(lambda p: analysis.compare(engine, changes, params, thresholds or DEFAULT_THRESHOLDS, p))
     table = result.summary
     click.echo(f"Net change in persons within each threshold, as of {params.as_of}:")
+    echo_people(result)
     echo_table(table[["scenario", "region"] + [c for c in table.columns if c.startswith("net_")]])
     export(result, output)
 
@@ -469,6 +537,7 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
         max_risk=max_risk, weighting=weighting, region_weights=weights, min_density=min_density, solve_exactly=exact,
         progress=p, site_judges=site_judges, capacity=capacity))
     echo_table(result.layers["sites"].drop(columns="geometry"))
+    echo_people(result)
     row = result.summary.iloc[0]
     if site_judges is not None:
         click.echo(f"\n{row['covered_weight']:,.0f} of the {row['unserved_weight']:,.0f} people today's courts leave unserved "
@@ -487,17 +556,20 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: embedded).")
 @click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--name-field", default=None, help="Attribute naming each boundary unit (default: detected).")
+@click.option("--admin-level", type=int, default=None, help="Per-region tables by the dataset's boundaries of this level (default 1).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite store of writes (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite); created once, then reused.")
-def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host: str, port: int, store: Path | None) -> None:
+def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None, host: str, port: int,
+          store: Path | None) -> None:
     """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
     import uvicorn
 
     from api.app import create_app  # the entry point is the one place the core names the API
 
-    app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field, store=store))
+    app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field,
+                                                  admin_level=admin_level, store=store))
     click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

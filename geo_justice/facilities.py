@@ -22,16 +22,17 @@ def counting_facilities(
     actual: operational and partial facilities on `as_of`, at their sitting place (their seat if not relocated);
     nominal: every facility at its seat, whatever its status. `counted_at` says which place was used.
     """
-    return counting(dataset.facilities_as_of(kind, as_of), mode=mode, tiers=tiers)
+    return counting(dataset.facilities_as_of(kind, as_of), mode=mode, tiers=tiers, vocabulary=tuple(dataset.tiers))
 
 
-def counting(state: gpd.GeoDataFrame, *, mode: Mode = "actual", tiers: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+def counting(state: gpd.GeoDataFrame, *, mode: Mode = "actual", tiers: tuple[str, ...] | None = None,
+             vocabulary: tuple[str, ...] = TIERS) -> gpd.GeoDataFrame:
     """The facilities of `state` (facilities as of a date, or a scenario's version of them) that count, and where."""
     if mode not in ("actual", "nominal"):
         raise ValueError(f"mode must be actual or nominal, not {mode!r}")
-    unknown = sorted(set(tiers or ()) - set(TIERS))
+    unknown = sorted(set(tiers or ()) - set(vocabulary))
     if unknown:
-        raise ValueError(f"unknown tier(s) {', '.join(unknown)}; expected some of {', '.join(TIERS)}")
+        raise ValueError(f"unknown tier(s) {', '.join(unknown)}; expected some of {', '.join(vocabulary)}")
     if tiers:
         state = state[state["tier"].isin(tiers)]
     if mode == "nominal":

@@ -21,15 +21,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_manifest(dataset: Dataset, command: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Data versions (content hashes), every parameter with its value, software version and time."""
-    return {
+def run_manifest(dataset: Dataset, command: str, parameters: dict[str, Any],
+                 people: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Data versions (content hashes), every parameter with its value, software version and time; `people`
+    says which year's people the head counts are of (year, label, warnings)."""
+    manifest = {
         "software": {"name": "geo-justice", "version": __version__},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "dataset": {"name": dataset.name, "version": dataset.version, "layers": dict(sorted(dataset.versions.items()))},
         "parameters": _plain(parameters),
     }
+    if people is not None:
+        manifest["population"] = people
+    return manifest
 
 
 def manifest_json(manifest: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from layers.catalog import Dataset
 from layers.checks import coordinate_problem
 from layers.errors import LayerError, Problem
 from layers.facilities import COURT_FIGURES, FIGURES_SOURCE
-from layers.vocabulary import STATUSES, TIERS
+from layers.vocabulary import STATUSES
 
 from .access import Access, AccessParams, Engine
 from .facilities import counting
@@ -182,8 +182,8 @@ def _change(item: Any, known: dict[str, str], dataset: Dataset, places: pd.DataF
         return _crossing(item, place, name, dataset)
     if kind == "court":
         tier = item.get("tier", "ti")
-        if tier not in TIERS:
-            raise _Bad("tier", f"{tier!r} is not one of {', '.join(TIERS)}")
+        if tier not in dataset.tiers:
+            raise _Bad("tier", f"{tier!r} is not one of {', '.join(dataset.tiers)}")
         judges = _number(item, "judges", None, 0, 10_000) if "judges" in item else None
         return AddCourt(name, place, tier, judges)
     sessions, days = _number(item, "sessions_per_year", None, 1, 365), _number(item, "days_per_session", 3.0, 0.5, 365)
@@ -287,7 +287,8 @@ def scenario_facilities(dataset: Dataset, scenario: Scenario, params: AccessPara
                           "status": "operational", "status_source": f"scenario: {scenario.name}", "sitting_name": "",
                           "counted_at": "seat", "geometry": _point(change.place), **_added_figures(change, scenario)})
     tiers = params.tiers
-    standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers)
+    standing = counting(gpd.GeoDataFrame(state.reset_index(drop=True), crs="EPSG:4326"), mode="actual", tiers=tiers,
+                        vocabulary=tuple(dataset.tiers))
     if not added:
         return standing
     extra = gpd.GeoDataFrame(added, geometry="geometry", crs="EPSG:4326")

@@ -261,6 +261,7 @@ def incidents_window(engine: Engine, params: AccessParams):
     """Incidents in the conflict window before `as_of`, as they may be served publicly, and their attributions."""
     if engine.dataset.incidents is None:
         raise ValueError("layer incidents: this dataset has no incidents layer")
+    params = engine.complete(params)
     end = pd.Timestamp(params.as_of)
     interval = Interval(end - pd.Timedelta(days=params.conflict.window_days), end)
     return incidents_view(engine.dataset, interval, raw_allowed=False)

@@ -8,11 +8,13 @@ import geopandas as gpd
 
 from .checks import check_polygons, check_required_text, check_unique, require_columns
 from .errors import Report
+from .names import NameMatcher
 from .read import read_table
 
 #: Name fields of common boundary sources, most specific first: geoBoundaries, OCHA COD (ADMn_FR/EN/PT/ES), GADM (NAME_n),
 #: then generic names. Among ADMn_xx and NAME_n fields the deepest level wins (an ADM2 file also carries ADM1 names).
 NAME_FIELD_PATTERNS = (r"shapeName", r"ADM(\d)_(FR|EN|PT|ES)", r"NAME_(\d)", r"name", r"NAME", r"Name", r"nom", r"NOM", r"Nom")
+
 
 
 def detect_name_field(columns: list[str]) -> str | None:
@@ -24,11 +26,13 @@ def detect_name_field(columns: list[str]) -> str | None:
     return None
 
 
-def read_boundaries(path: str | Path, name_field: str | None = None, *, layer: str | None = None,
-                    crs: str | None = None) -> gpd.GeoDataFrame:
+def read_boundaries(path: str | Path, name_field: str | None = None, *, layer: str | None = None, crs: str | None = None,
+                    aliases: dict[str, str] | None = None, level: int | None = None) -> gpd.GeoDataFrame:
     """Polygons in WGS 84 with a unique `name` (from `name_field`, detected when None); invalid polygons repaired where safe.
 
-    Other attributes are kept. The field used is in `.attrs["name_field"]`; repairs made are in `.attrs["notes"]`.
+    Other attributes are kept. The field used is in `.attrs["name_field"]`; repairs made are in `.attrs["notes"]`;
+    `aliases` (other spellings of names, {"Koulikoro": "Koulikouro"}) and the administrative `level` are kept in
+    `.attrs` for `matcher`.
     """
     report = Report.for_path(path)
     frame = read_table(path, report, layer=layer, crs=crs)
@@ -43,9 +47,21 @@ def read_boundaries(path: str | Path, name_field: str | None = None, *, layer: s
     frame["name"] = check_required_text(frame, name_field, report)
     check_unique(frame, "name", report)
     geometry = check_polygons(frame, report)
+    if not report.problems:
+        try:
+            NameMatcher(frame["name"], aliases)
+        except ValueError as exc:
+            report.error(None, "aliases", str(exc))
     report.raise_if_any()
     out = gpd.GeoDataFrame(frame.drop(columns=["_where"]), geometry=geometry, crs="EPSG:4326")
     out.attrs["notes"] = report.notes
     out.attrs["name_field"] = name_field
     out.attrs["source"] = str(path)
+    out.attrs["aliases"] = dict(aliases or {})
+    out.attrs["level"] = level
     return out
+
+
+def matcher(boundaries: gpd.GeoDataFrame) -> NameMatcher:
+    """The name matcher of a boundary layer: its names, accent- and case-insensitive, and its aliases."""
+    return NameMatcher(boundaries["name"], boundaries.attrs.get("aliases"))

@@ -31,12 +31,14 @@ def read_facilities(
     lat: str = "lat",
     layer: str | None = None,
     crs: str | None = None,
+    tiers: tuple[str, ...] = TIERS,
 ) -> gpd.GeoDataFrame:
     """Read courts or prisons from GeoJSON, GeoPackage, Shapefile or CSV (lon/lat columns).
 
     Returns one row per facility at its seat (EPSG:4326) with the contract columns; a relocated
     court has `sitting_*` columns with the place it sits, since when and the source. Raises
-    LayerError listing every problem; repairs made are in `.attrs["notes"]`.
+    LayerError listing every problem; repairs made are in `.attrs["notes"]`. `tiers` is the court-tier
+    vocabulary (a dataset declares its own in dataset.json; the glossary's by default).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -59,7 +61,7 @@ def read_facilities(
             if value and value != kind:
                 report.error(where(frame, i), "kind", f"{value!r} in a layer read as {kind}s")
     out["kind"] = kind
-    out["tier"] = check_vocabulary(frame, "tier", TIERS, report) if kind == "court" else (
+    out["tier"] = check_vocabulary(frame, "tier", tiers, report) if kind == "court" else (
         frame["tier"].map(text) if "tier" in frame else "")
     out["status"] = check_vocabulary(frame, "status", STATUSES, report)
     out["status_as_of"] = parse_dates(frame, "status_as_of", report)

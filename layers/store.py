@@ -129,14 +129,17 @@ class Store:
         return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
     def apply(self, base: Dataset) -> Dataset:
-        """The base dataset with the store's events and incidents; its version names the store's revision."""
+        """The base dataset with the store's events and incidents; its version names the store's revision once
+        anything was written."""
         events = combine_events(base.events, self.events())
         added = self.incidents()
         incidents = base.incidents
         if not added.empty:
             incidents = added if incidents is None else gpd.GeoDataFrame(
                 pd.concat([incidents, added[incidents.columns]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-        return replace(base, events=events, incidents=incidents, versions={**base.versions, "store": f"r{self.revision()}"})
+        revision = self.revision()  # an empty store leaves the version as `geo-justice layers list` prints it
+        versions = {**base.versions, "store": f"r{revision}"} if revision else base.versions
+        return replace(base, events=events, incidents=incidents, versions=versions)
 
     def save_scenario(self, key: str, spec: dict, who: str) -> None:
         """Keep a scenario (as submitted) under its content id; saving the same one again changes nothing."""

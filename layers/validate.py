@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import geopandas as gpd
+
 from .area import StudyArea, outside_outline
 from .barriers import read_barriers, read_crossings
 from .boundaries import read_boundaries
@@ -29,17 +31,20 @@ KINDS = (*POINT_READERS, *SHAPE_READERS, "population")
 
 
 def validate_layer(path: str | Path, kind: str, area: StudyArea, *, name_field: str | None = None, crs: str | None = None,
-                   layer: str | None = None, roads: dict | None = None) -> str:
-    """A one-line summary when `path` is a good layer of `kind` inside `area`; LayerError listing every problem otherwise.
+                   layer: str | None = None, roads: dict | None = None,
+                   tiers: tuple[str, ...] | None = None) -> tuple[str, gpd.GeoDataFrame | None]:
+    """A summary and the layer read when `path` is a good layer of `kind` inside `area`; LayerError listing every
+    problem otherwise (the layer is None for a population raster).
 
     Stricter than loading: a polygon the loader would repair with make_valid is reported as a problem.
     `roads` holds the roads reader's `class_field` and `speeds_kmh`; roads of speed 0 left out are listed.
+    `tiers` is the court tier vocabulary of the dataset the file belongs to (default: the glossary's).
     """
     path = Path(path)
     if kind == "population":
         raster = read_population_raster(path, crs=crs, study_area=area.bbox)
-        return f"{path.name}: valid population raster, {raster.counts.sum():,.0f} persons"
-    options = {"crs": crs, **({"layer": layer} if layer else {})}
+        return f"{path.name}: valid population raster, {raster.counts.sum():,.0f} persons", None
+    options = {"crs": crs, **({"layer": layer} if layer else {}), **({"tiers": tiers} if tiers and kind == "courts" else {})}
     if kind in POINT_READERS:
         frame = POINT_READERS[kind](path, study_area=area.bbox, **options)
         problems = outside_outline(frame, str(path), area.outline, area.label) if area.outline is not None and kind in INSIDE_OUTLINE else []
@@ -59,7 +64,7 @@ def validate_layer(path: str | Path, kind: str, area: StudyArea, *, name_field: 
         summary = "\n".join([*(f"left out: {note}" for note in frame.attrs.get("notes", [])), summary])
     if frame.attrs.get("name_field"):
         summary += f", names from '{frame.attrs['name_field']}'" + ("" if name_field else " (detected; choose another with --name-field)")
-    return summary
+    return summary, frame
 
 
 def repair_problem(note: str) -> Problem:

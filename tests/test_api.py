@@ -36,7 +36,7 @@ def test_landing_conformance_and_collections(client):
     assert {link["rel"] for link in landing["links"]} >= {"self", "service-desc", "conformance", "data"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in client.get("/conformance").json()["conformsTo"]
     ids = [c["id"] for c in client.get("/collections").json()["collections"]]
-    assert ids == ["courts", "prisons", "incidents"]
+    assert ids == ["courts", "prisons", "incidents", "boundaries"]  # the embedded official regions
     courts = client.get("/collections/courts").json()
     assert any(link["rel"] == "items" and link["type"] == "application/geo+json" for link in courts["links"])
 
@@ -156,7 +156,9 @@ def test_no_raw_acled_row_leaves_a_public_endpoint(acled_client):
 def test_gdal_oapif_driver_reads_every_collection(dataset, live_server):
     url = f"OAPIF:{live_server}"
     layers = {name for name, _ in pyogrio.list_layers(url)}
-    assert layers == {"courts", "prisons", "incidents"}
+    assert layers == {"courts", "prisons", "incidents", "boundaries"}
+    regions = pyogrio.read_dataframe(url, layer="boundaries")
+    assert sorted(regions["name"]) == sorted(dataset.admin[1]["name"])
     courts = pyogrio.read_dataframe(url, layer="courts")
     assert len(courts) == len(dataset.courts)
     assert sorted(courts["name"]) == sorted(dataset.courts["name"])

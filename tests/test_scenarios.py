@@ -166,7 +166,7 @@ def test_cli_runs_a_scenario_file_and_chooses_sites(dataset, tmp_path):
     assert "exact optimum" in sited.output
     first = ["site", "--k", "1", "--resolution", "5000", "--candidates", "Tessalit,Bougouni"]
     assert "Bougouni" in runner.invoke(main, first).output.splitlines()[1]  # more people
-    weighted = runner.invoke(main, [*first, "--region-weight", "Kidal=1000"])
+    weighted = runner.invoke(main, [*first, "--region-weight", "Kidal=10000"])
     assert weighted.exit_code == 0 and "Tessalit" in weighted.output.splitlines()[1]  # Kidal's people weigh most
     assert runner.invoke(main, ["site", "--k", "1", "--region-weight", "Atlantis=2", "--resolution", "5000"]).exit_code == 1
     bad = runner.invoke(main, ["site", "--k", "1", "--resolution", "5000", "--candidates", "Atlantis"])

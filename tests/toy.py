@@ -58,7 +58,7 @@ def make_dataset(folder: Path, *, roads=None, barriers=None, crossings=None, his
         if frame is not None:
             frame.to_file(folder / f"{name}.geojson", driver="GeoJSON")
             layers[name] = {"path": f"{name}.geojson"}
-    (folder / "dataset.json").write_text(json.dumps({"name": "toy", "study_area": BBOX, "layers": layers}), encoding="utf-8")
+    (folder / "dataset.json").write_text(json.dumps({"name": "toy", "study_area": BBOX, "as_of": "2023-11-17", "layers": layers}), encoding="utf-8")
     return folder
 
 

@@ -247,17 +247,20 @@ def coverage_map(engine: Engine, params: AccessParams, *, threshold: float = 120
                  window: Interval | None = None, tile_url: TileUrl | None = None) -> folium.Map:
     """Travel time and coverage, courts by status, relocations, prisons, incidents, catchments and gap hotspots."""
     check_lang(lang)
+    params = engine.complete(params)
     window = window or default_window(params)
     fmap = _base_map(engine, params, lang, tile_url)
     styles = [TileStyle(layer, params, threshold) for layer in ("traveltime", "coverage", "risk")]
     for style, show in zip(styles, (True, False, False)):
         _raster(engine, style, label(lang, style.layer, t=threshold), tile_url, show=show).add_to(fmap)
+    year = engine.people(params.as_of).year  # head counts say which year's people they count
+    people = f"{label(lang, 'population')} ({year})" if year else label(lang, "population")
     catchments = analysis.catchment_areas(engine, params).layers["catchments"]
     _outlines(catchments, label(lang, "catchments"), ["name", "population"], [label(lang, "courts", date=params.as_of),
-              label(lang, "population")], {"fill": False, "color": "#444444", "weight": 1}, False).add_to(fmap)
+              people], {"fill": False, "color": "#444444", "weight": 1}, False).add_to(fmap)
     gaps = analysis.access_gaps(engine, params, threshold).layers["gaps"]
     if len(gaps):
-        _outlines(gaps, label(lang, "gaps", t=threshold), ["name", "population"], ["", label(lang, "population")],
+        _outlines(gaps, label(lang, "gaps", t=threshold), ["name", "population"], ["", people],
                   {"color": "#7b3294", "weight": 2, "fillColor": "#c2a5cf", "fillOpacity": 0.35}, True).add_to(fmap)
     incident_layers, incident_sources = _incidents(engine, window, lang) if engine.dataset.incidents is not None else ([], [])
     for layer in [*_facilities(engine, "prison", params.as_of, lang), *incident_layers,
@@ -280,6 +283,7 @@ def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, thre
                  tile_url: TileUrl | None = None) -> folium.Map:
     """Where people gain or lose access within `threshold` under the scenario, and its courts with their catchment change."""
     check_lang(lang)
+    params = engine.complete(params)
     result = analysis.scenario_delta(engine, change, params, (threshold,))
     fmap = _base_map(engine, params, lang, tile_url)
     _raster(engine, TileStyle("traveltime", params, threshold), label(lang, "baseline_traveltime"), tile_url,

@@ -96,7 +96,7 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
     roads = {**({"class_field": class_field} if class_field else {}), **({"speeds_kmh": parse_speeds(speeds)} if speeds else {})}
     area = run_checked(lambda: checking_area(file, study_area, boundaries, data_dir))
     click.echo(f"checking against {area.label}: {area.bbox}")
-    reference = run_checked(lambda: load_dataset(data_dir or find_manifest(file))) if kind in ("courts", "prisons") else None
+    reference = run_checked(lambda: load_dataset(data_dir or complete_manifest(find_manifest(file)))) if kind in ("courts", "prisons") else None
     tiers = tuple(reference.tiers) if kind == "courts" else None
     summary, frame = run_checked(lambda: validate_layer(file, kind, area, name_field=name_field, crs=crs, layer=layer,
                                                         roads=roads, tiers=tiers))
@@ -117,6 +117,14 @@ def checking_area(file: Path, study_area: str | None, boundaries: Path | None, d
     folder = Path(data_dir) if data_dir else None
     manifest = (folder if folder.is_file() else folder / MANIFEST) if folder else find_manifest(file) or embedded_data_dir() / MANIFEST
     return dataset_area(manifest)
+
+
+def complete_manifest(manifest: Path | None) -> Path | None:
+    """`manifest` when it names a whole dataset (courts and prisons), else None (the embedded dataset)."""
+    if manifest is None:
+        return None
+    layers = json.loads(manifest.read_text(encoding="utf-8")).get("layers", {})
+    return manifest if {"courts", "prisons"} <= set(layers) else None
 
 
 def parse_speeds(items: tuple[str, ...]) -> dict[str, float]:

@@ -218,8 +218,11 @@ class Engine:
         return self._cached(key, compute)
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and labels with barrier cells set from their quicker bank (see `banks`)."""
+        """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`)."""
         blocked = ~np.isfinite(self.base_friction(grid, params.friction))
+        inside = self.inside(grid)
+        if inside is not None:
+            blocked &= inside
         return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, blocked, grid.cell_size)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:

@@ -18,7 +18,9 @@ from layers.catalog import Dataset
 from layers.population import read_population
 
 from .cache import ResultCache
+from .cancel import checkpoint
 from .conflict import ConflictParams
+from .dates import iso_date
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
@@ -52,10 +54,7 @@ class AccessParams:
             raise ValueError(f"kind must be court or prison, not {self.kind!r}")
         if self.mode not in ("actual", "nominal"):
             raise ValueError(f"mode must be actual or nominal, not {self.mode!r}")
-        try:
-            object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
-        except ValueError:
-            raise ValueError(f"as_of must be a date (YYYY-MM-DD), not {self.as_of!r}") from None
+        object.__setattr__(self, "as_of", iso_date(self.as_of, "as_of").isoformat())
         if self.tiers is not None:
             object.__setattr__(self, "tiers", tuple(sorted(set(self.tiers))))
         if self.neighbours not in (8, 16):
@@ -203,7 +202,10 @@ class Engine:
 
     def access(self, params: AccessParams = AccessParams(), progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached)."""
-        step = progress or (lambda _: None)
+        def step(name: str) -> None:
+            checkpoint()
+            if progress is not None:
+                progress(name)
 
         def compute() -> Access:
             grid = self.grid(params.resolution_m)

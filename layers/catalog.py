@@ -18,7 +18,7 @@ from .errors import LayerError, Problem, Report
 from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
-from .licences import Licence, licences_from
+from .licences import Licence, LicenceFloors, floors_from, licences_from
 from .read import read_table
 from .roads import read_roads
 from .settlements import read_settlements
@@ -61,6 +61,7 @@ class Dataset:
     country: gpd.GeoDataFrame | None = None
     basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     licences: dict[str, Licence] = field(default_factory=licences_from)
+    licence_floors: LicenceFloors = field(default_factory=LicenceFloors)
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,7 +116,7 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         if spec is None:
             return None
         path = root / spec["path"]
-        options = {k: v for k, v in spec.items() if k not in ("path", "licences")}
+        options = {k: v for k, v in spec.items() if k not in ("path", "licences", "licence_floors")}
         try:
             result = reader(path, **options, **kwargs)
         except LayerError as exc:
@@ -159,5 +160,6 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
-        licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, basemap=basemap, **dataset,
+        licences=licences_from(layers.get("incidents", {}).get("licences")),
+        licence_floors=floors_from(layers.get("incidents", {}).get("licence_floors")), versions=versions, basemap=basemap, **dataset,
     )

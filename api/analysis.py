@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from geo_justice import analysis
-from geo_justice.access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, access_params
+from geo_justice.access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
 from geo_justice.analysis import AnalysisResult
 from geo_justice.conflict import ConflictParams
 from geo_justice.friction import FrictionParams
+from geo_justice.licence_floors import floors_apply
 
+from .budget import charge_cells
+from .deps import caller, current_engine
 from .geojson import features, table
 from .http import GEOJSON, etag_for, respond
 
@@ -19,6 +22,7 @@ router = APIRouter(prefix="/analysis", tags=["analysis"])
 
 
 def params(
+    request: Request,
     as_of: str = Query(DEFAULT_AS_OF, description="Date (YYYY-MM-DD) for statuses and the conflict window"),
     mode: str = Query("actual", description="actual: working facilities at their sitting place; nominal: all at their seat"),
     kind: str = Query("court", description="court or prison"),
@@ -33,9 +37,25 @@ def params(
     penalty: float = Query(ConflictParams.penalty, description="Travel at most 1 + penalty times slower where risk is high"),
     avoid_risk: float = Query(ConflictParams.avoid_risk, description="Avoid mode: impassable above this risk (weighted incidents per 1,000 km²)"),
 ) -> AccessParams:
-    return access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution, neighbours=neighbours,
-                         offroad_kmh=offroad_kmh, conflict=conflict, conflict_window=conflict_window, half_life=half_life,
-                         bandwidth=bandwidth, penalty=penalty, avoid_risk=avoid_risk)
+    p = access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution, neighbours=neighbours,
+                      offroad_kmh=offroad_kmh, conflict=conflict, conflict_window=conflict_window, half_life=half_life,
+                      bandwidth=bandwidth, penalty=penalty, avoid_risk=avoid_risk)
+    engine = current_engine(request)
+    charge_cells(request, engine, p.resolution_m)
+    check_floors(request, engine, p)
+    return p
+
+
+def check_floors(request: Request, engine: Engine, p: AccessParams) -> None:
+    """403 for an anonymous request whose kernel or window is below the licence floors of the dataset."""
+    floors = floors_apply(engine.dataset)
+    if floors is None or caller(request) is not None or p.conflict.mode == "off":
+        return
+    for name, value, floor in (("bandwidth", p.conflict.bandwidth_km, floors.bandwidth_km),
+                               ("conflict_window", p.conflict.window_days, floors.window_days)):
+        if value < floor:
+            raise HTTPException(403, f"parameter '{name}': {value:g} is below the licence floor of {floor:g} for "
+                                     "anonymous requests (licence-restricted incidents); a bearer token lifts it")
 
 
 Params = Annotated[AccessParams, Depends(params)]
@@ -44,7 +64,7 @@ Thresholds = Annotated[list[float] | None, Query(description="Minutes (repeatabl
 
 def answer(request: Request, name: str, key: tuple, run) -> Response:
     """The result's main layer as a FeatureCollection plus `summary`, `layers` and `manifest`; ETag by data and parameters."""
-    engine = request.app.state.engine
+    engine = current_engine(request)
 
     def body() -> dict:
         result: AnalysisResult = run(engine)
@@ -55,7 +75,7 @@ def answer(request: Request, name: str, key: tuple, run) -> Response:
                            for n, f in others},
                 "manifest": result.manifest}
 
-    return respond(request, etag_for(engine.dataset.version, name, key), body, media_type=GEOJSON, max_age=3600)
+    return respond(request, etag_for(engine.dataset.version, name, key), body, media_type=GEOJSON, max_age=3600, heavy=True)
 
 
 @router.get("/coverage", response_class=Response, summary="Coverage within each threshold, nominal vs actual, per region")

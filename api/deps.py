@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo_justice.access import Engine
@@ -92,3 +92,14 @@ SnapshotDep = Annotated[Snapshot, Depends(snapshot)]
 EngineDep = Annotated[Engine, Depends(engine)]
 StoreDep = Annotated[Store, Depends(store)]
 CallerDep = Annotated[str | None, Depends(caller)]
+
+
+def require_token(who: CallerDep) -> str:
+    """The caller's token name; 401 when the request carries none."""
+    if who is None:
+        raise HTTPException(401, "this request needs a bearer token (Authorization: Bearer <token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+TokenDep = Annotated[str, Depends(require_token)]

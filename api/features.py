@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collection_names, facilities_view, incidents_view, select
 
+from .deps import current_engine, snapshot
 from .geojson import features
 from .http import GEOJSON, bearer, etag_for, respond
 
@@ -42,7 +43,7 @@ def link(href: str, rel: str, type_: str = "application/json", title: str | None
 
 
 def dataset(request: Request):
-    return request.app.state.engine.dataset
+    return current_engine(request).dataset
 
 
 @router.get("/", summary="Landing page")
@@ -89,8 +90,8 @@ def collection(request: Request, collection_id: CollectionId) -> dict:
 
 
 def item_etag(request: Request, facility_id: str) -> str:
-    """A facility's ETag: its revision in the store, so that successive writes give ordered ETags."""
-    return f'"{facility_id}.r{request.app.state.store.facility_revision(facility_id)}"'
+    """A facility's ETag in the request's snapshot: its store revision (ordered), the base data, today's date."""
+    return snapshot(request).facility_etag(facility_id, date.today())
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -1,19 +1,23 @@
 """Scenarios and siting over HTTP: evaluate (and save) what-if scenarios, choose sites."""
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from geo_justice import analysis
 from geo_justice.access import DEFAULT_THRESHOLDS
 from geo_justice.scenarios import Scenario, read_scenario
 
+from .budget import charge
+from .deps import CallerDep, StoreDep, current_engine, require_token
+from .strict import StrictModel
 from .analysis import Params, Thresholds, answer
 from .geojson import table
-from .http import etag_for, require_token, respond
+from .http import etag_for, respond
 
 router = APIRouter(tags=["scenarios"])
 ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
@@ -26,7 +30,7 @@ def saved(request: Request, key: str) -> Scenario:
     spec = request.app.state.store.scenario(key)
     if spec is None:
         raise HTTPException(404, f"no saved scenario {key!r}")
-    return read_scenario(spec, request.app.state.engine.dataset, source=f"scenario {key}")
+    return read_scenario(spec, current_engine(request).dataset, source=f"scenario {key}")
 
 
 def evaluate(request: Request, change: Scenario, p, threshold: list[float] | None) -> Response:
@@ -35,15 +39,15 @@ def evaluate(request: Request, change: Scenario, p, threshold: list[float] | Non
 
 
 @router.post("/scenarios", response_class=Response, summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
-def post_scenario(request: Request, p: Params, threshold: Thresholds = None,
+def post_scenario(request: Request, p: Params, who: CallerDep, store: StoreDep, threshold: Thresholds = None,
                   save: bool = Query(False, description="Keep the scenario in the store (bearer token required)"),
                   spec: dict[str, Any] = Body(description="A scenario: name, description, changes (see the README)",
                                               examples=[EXAMPLE])) -> Response:
-    who = require_token(request) if save else None
-    change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+    who = require_token(who) if save else None
+    change = read_scenario(spec, current_engine(request).dataset, source="request body")
     response = evaluate(request, change, p, threshold)
     if who is not None:
-        request.app.state.store.save_scenario(change.key, spec, who)
+        store.save_scenario(change.key, spec, who)
         response.headers["Location"] = f"/scenarios/{change.key}"
     return response
 
@@ -58,14 +62,14 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
                       id: list[str] = Query(description="Saved scenario ids (repeatable)")) -> Response:
     changes = [saved(request, key) for key in id]
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
-    engine = request.app.state.engine
+    engine = current_engine(request)
 
     def body() -> dict:
         result = analysis.compare(engine, changes, p, thresholds)
         return {"comparison": table(result.summary), "manifest": result.manifest}
 
     key = (tuple(c.key for c in changes), p, thresholds)
-    return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600)
+    return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600, heavy=True)
 
 
 @router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")
@@ -73,7 +77,7 @@ def get_scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold
     return evaluate(request, saved(request, scenario_id), p, threshold)
 
 
-class SitingBody(BaseModel):
+class SitingBody(StrictModel):
     k: int = Field(ge=1, le=50, description="New sites to choose")
     threshold: float = Field(120.0, gt=0, description="Minutes within which people count as served")
     candidates: list[str] | None = Field(None, description="Candidate places (default: every town of the settlements layer)")
@@ -86,8 +90,21 @@ class SitingBody(BaseModel):
     exact: bool = Field(False, description="Also solve exactly and report the greedy's gap")
 
 
+def siting_candidates(request: Request, p, body: SitingBody) -> int:
+    """How many candidates the siting would search, at most, before running it."""
+    if body.candidates:
+        return len(body.candidates)
+    if body.grid_km:
+        grid = current_engine(request).grid(p.resolution_m)
+        step = max(1, round(body.grid_km * 1000 / grid.cell_size))
+        return math.ceil(grid.shape[0] / step) * math.ceil(grid.shape[1] / step)
+    settlements = current_engine(request).dataset.settlements
+    return 0 if settlements is None else len(settlements)
+
+
 @router.post("/analysis/siting", response_class=Response, summary="K sites that bring the most people within the threshold")
 def siting(request: Request, p: Params, body: SitingBody) -> Response:
+    charge(request, "candidates", siting_candidates(request, p, body), "grid_km" if body.grid_km else "candidates")
     key = (p, body.model_dump_json())
     return answer(request, "siting", key, lambda e: analysis.siting(
         e, p, body.k, body.threshold, candidates=body.candidates, grid_km=body.grid_km, fixed=body.fixed,

@@ -336,13 +336,12 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
               help="SQLite store of writes (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite); created once, then reused.")
 def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, host: str, port: int, store: Path | None) -> None:
     """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
-    import uvicorn
-
     from api.app import create_app  # the entry point is the one place the core names the API
+    from api.server import serve as run_server
 
     app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field, store=store))
     click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run_server(app, host, port)
 
 
 @main.command()

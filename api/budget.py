@@ -24,7 +24,7 @@ class Budget:
 
     cells: int = 4_000_000          # grid cells of one analysis (Mali at 1 km: 3.1 M; at 500 m: 12.2 M)
     candidates: int = 400           # siting candidates (each one a travel-time search)
-    solver_seconds: float = 30.0    # route solver time limit
+    solver_seconds: float = 10.0    # route solver time limit
     stops: int = 60                 # route stops
     body_bytes: int = 20 * 1024 * 1024
 

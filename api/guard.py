@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 
 from geo_justice.cancel import cancel_on, reset
@@ -23,6 +24,13 @@ async def _send_problem(send, status: int, detail: str) -> None:
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number (numbers must be finite)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number (numbers must be finite)")
+    return value
 
 
 def cancel_all(live: set[threading.Event]) -> None:
@@ -61,7 +69,7 @@ class RequestGuard:
         kind = headers.get(b"content-type", b"").decode().split(";")[0].strip().lower()
         if body and kind in JSON_TYPES:
             try:
-                json.loads(body, parse_constant=_reject_constant)
+                json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
             except ValueError as exc:
                 return await _send_problem(send, 400, f"the body is not valid JSON: {exc}")
 

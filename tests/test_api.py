@@ -109,7 +109,7 @@ def test_analysis_coverage_and_its_cache(client):
     every = next(row for row in body["summary"] if row["region"] == "All")
     assert every["nominal_120"] >= every["actual_120"] > 0
     assert body["manifest"]["parameters"]["access"]["resolution_m"] == 5000
-    engine = client.app.state.engine
+    engine = client.app.state.snapshot.engine
     before = len(engine.cache._items)
     again = client.get(url, headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304 and len(engine.cache._items) == before

@@ -65,7 +65,7 @@ def test_relocated_courts_are_drawn_from_seat_to_sitting_place(map_file, dataset
 
 
 def test_gap_hotspots_carry_their_population(client):
-    engine = client.app.state.engine
+    engine = client.app.state.snapshot.engine
     gaps = analysis.access_gaps(engine, AccessParams(resolution_m=float(RES)), 120.0).layers["gaps"]
     text = decoded(client.get(f"/maps/coverage?resolution={RES}&lang=en").text)
     top = gaps.iloc[0]

@@ -1,10 +1,11 @@
 """Analysis endpoints: the engine's questions with its parameters as query parameters, cached with ETags."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import Field
 
 from geo_justice import analysis
 from geo_justice.access import DEFAULT_AS_OF, DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
@@ -19,23 +20,26 @@ from .geojson import features, table
 from .http import GEOJSON, etag_for, respond
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
+#: The years a date may have (geo_justice.dates), in the OpenAPI document.
+DATE_PATTERN = r"^(19|2[01])\d\d-"
 
 
 def params(
     request: Request,
-    as_of: str = Query(DEFAULT_AS_OF, description="Date (YYYY-MM-DD) for statuses and the conflict window"),
-    mode: str = Query("actual", description="actual: working facilities at their sitting place; nominal: all at their seat"),
-    kind: str = Query("court", description="court or prison"),
+    as_of: str = Query(DEFAULT_AS_OF, description="Date (YYYY-MM-DD, 1900 to 2199) for statuses and the conflict window",
+                       json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+    mode: Literal["actual", "nominal"] = Query("actual", description="actual: working facilities at their sitting place; nominal: all at their seat"),
+    kind: Literal["court", "prison"] = Query("court", description="court or prison"),
     tiers: str | None = Query(None, description="Only these tiers, comma-separated (e.g. appeal,tgi)"),
-    resolution: float = Query(1000.0, description="Cell size in metres (10 to 100,000)"),
-    neighbours: int = Query(16, description="16 (accurate) or 8 (MCP_Geometric)"),
-    offroad_kmh: float = Query(FrictionParams.offroad_kmh, description="Speed away from roads, km/h"),
-    conflict: str = Query(ConflictParams.mode, description="off, penalty or avoid"),
-    conflict_window: int = Query(ConflictParams.window_days, description="Days of incidents before as_of"),
-    half_life: float = Query(ConflictParams.half_life_days, description="Days for an incident's weight to halve"),
-    bandwidth: float = Query(ConflictParams.bandwidth_km, description="Kernel bandwidth, km"),
-    penalty: float = Query(ConflictParams.penalty, description="Travel at most 1 + penalty times slower where risk is high"),
-    avoid_risk: float = Query(ConflictParams.avoid_risk, description="Avoid mode: impassable above this risk (weighted incidents per 1,000 km²)"),
+    resolution: float = Query(1000.0, ge=10, le=100_000, description="Cell size in metres (10 to 100,000; the budget limits the cells)"),
+    neighbours: int = Query(16, description="16 (accurate) or 8 (MCP_Geometric)", json_schema_extra={"enum": [8, 16]}),
+    offroad_kmh: float = Query(FrictionParams.offroad_kmh, gt=0, description="Speed away from roads, km/h"),
+    conflict: Literal["off", "penalty", "avoid"] = Query(ConflictParams.mode, description="off, penalty or avoid"),
+    conflict_window: int = Query(ConflictParams.window_days, ge=1, le=36_500, description="Days of incidents before as_of"),
+    half_life: float = Query(ConflictParams.half_life_days, gt=0, description="Days for an incident's weight to halve"),
+    bandwidth: float = Query(ConflictParams.bandwidth_km, gt=0, description="Kernel bandwidth, km"),
+    penalty: float = Query(ConflictParams.penalty, ge=0, description="Travel at most 1 + penalty times slower where risk is high"),
+    avoid_risk: float = Query(ConflictParams.avoid_risk, gt=0, description="Avoid mode: impassable above this risk (weighted incidents per 1,000 km²)"),
 ) -> AccessParams:
     p = access_params(kind=kind, mode=mode, as_of=as_of, tiers=tiers, resolution_m=resolution, neighbours=neighbours,
                       offroad_kmh=offroad_kmh, conflict=conflict, conflict_window=conflict_window, half_life=half_life,
@@ -59,7 +63,7 @@ def check_floors(request: Request, engine: Engine, p: AccessParams) -> None:
 
 
 Params = Annotated[AccessParams, Depends(params)]
-Thresholds = Annotated[list[float] | None, Query(description="Minutes (repeatable); default 30, 60, 120, 240")]
+Thresholds = Annotated[list[Annotated[float, Field(gt=0)]] | None, Query(description="Minutes (repeatable); default 30, 60, 120, 240")]
 
 
 def answer(request: Request, name: str, key: tuple, run) -> Response:
@@ -107,7 +111,7 @@ def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0, desc
 @router.get("/exposure", response_class=Response, summary="Incidents near each facility; courts far from a working prison")
 def exposure(request: Request, p: Params,
              radius_km: float = Query(50.0, gt=0, description="Incidents within this distance of a facility, km"),
-             days: int = Query(365, gt=0, description="Incidents in this many days before as_of"),
+             days: int = Query(365, gt=0, le=36_500, description="Incidents in this many days before as_of"),
              chain_threshold: float = Query(240.0, gt=0, description="Minutes from a court to its nearest working "
                                             "prison beyond which the justice chain has a gap")) -> Response:
     key = (p, radius_km, days, chain_threshold)

@@ -1,8 +1,8 @@
 """Budgets: every request states its cost before any work starts, and is refused when over the caller's budget.
 
 Costs are counted in grid cells (from the resolution and the study area), siting candidates, solver seconds
-and body bytes. Anonymous callers over their budget but within the token budget get 403 (a token would do);
-anyone over the token budget gets 400. Both budgets are set by the operator (`GEO_JUSTICE_BUDGET`,
+and body bytes. A request over the caller's budget gets 403 naming the parameter and the limit, and saying
+whether a bearer token would allow it (413 for bodies). Both budgets are set by the operator (`GEO_JUSTICE_BUDGET`,
 `GEO_JUSTICE_TOKEN_BUDGET`: comma-separated name=value, e.g. `cells=8000000,solver_seconds=60`).
 """
 from __future__ import annotations
@@ -60,10 +60,9 @@ def budgets_from_env() -> tuple[Budget, Budget]:
 
 
 def charge(request: Request, resource: str, cost: float, parameter: str) -> None:
-    """Refuse the request before it runs when `cost` of `resource` is over the caller's budget.
+    """Refuse the request (403) before it runs when `cost` of `resource` is over the caller's budget.
 
-    `parameter` names what the client sets to change the cost. 400 when over every budget; 403 when a
-    token holder's budget would allow it.
+    `parameter` names what the client sets to change the cost; the detail says when a token would allow it.
     """
     anonymous, token = request.app.state.budgets
     has_token = caller(request) is not None
@@ -74,7 +73,7 @@ def charge(request: Request, resource: str, cost: float, parameter: str) -> None
     what = f"{parameter} asks for {cost:,.0f} {unit}, over the limit of {limit:,.0f} {unit}"
     if not has_token and cost <= getattr(token, resource):
         raise HTTPException(403, f"{what} for anonymous requests; a bearer token allows up to {getattr(token, resource):,.0f}")
-    raise HTTPException(400, f"{what}; change {parameter}")
+    raise HTTPException(403, f"{what} of this service (its operator sets the budget)")
 
 
 def charge_cells(request: Request, engine, resolution: float) -> None:

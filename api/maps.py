@@ -20,7 +20,7 @@ from .scenarios import ScenarioId, saved
 from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
 
 router = APIRouter(tags=["maps"])
-Lang = Query("fr", description="Language of labels and legends: fr (default) or en")
+Lang = Query("fr", description="Language of labels and legends: fr (default) or en", json_schema_extra={"enum": ["fr", "en"]})
 HTML = "text/html; charset=utf-8"
 
 

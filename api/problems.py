@@ -12,13 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from geo_justice.cancel import Cancelled
 from layers import LayerError
 
 LOG = logging.getLogger("geo_justice.api")
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 406: "Not acceptable",
-          412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type", 500: "Internal server error",
+          405: "Method not allowed", 412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type", 500: "Internal server error",
           503: "Service unavailable"}
 
 
@@ -34,11 +35,23 @@ def where(loc: tuple) -> str:
     return f"parameter '{loc[-1]}'"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes at this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Map every error the API can meet to a problem response."""
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            return problem(405, f"{request.method} is not allowed here; allowed: {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
         return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

@@ -42,8 +42,8 @@ class StopIn(PlaceIn):
 
 
 class RouteBody(StrictModel):
-    depots: list[str | PlaceIn] = Field(description="Towns (or points) the teams leave from and return to")
-    stops: list[str | StopIn] = Field(description="Towns (or points) to hold hearings in")
+    depots: list[str | PlaceIn] = Field(min_length=1, description="Towns (or points) the teams leave from and return to")
+    stops: list[str | StopIn] = Field(min_length=1, description="Towns (or points) to hold hearings in")
     start: IsoDate = Field(description="First day (YYYY-MM-DD); also the date of the conflict layer")
     teams: int = Field(1, description="Teams based at each depot")
     max_days: int = Field(10, description="Most days per circuit")

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from geo_justice.dates import iso_date
@@ -71,6 +72,12 @@ def strict_query(request: Request) -> None:
                 raise HTTPException(400, f"parameter {name!r}: {value!r} is not a finite number")
 
 
+def _needs_token(dependant: Dependant) -> bool:
+    from .deps import require_token  # deps names this module's models
+
+    return dependant.call is require_token or any(_needs_token(d) for d in dependant.dependencies)
+
+
 PROBLEM_SCHEMA = {"type": "object", "required": ["title", "status", "detail"], "properties": {
     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
     "detail": {"type": "string"}, "id": {"type": "string", "description": "500 only: the id written to the log"}}}
@@ -87,12 +94,16 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        required = {(route.path_format, method.lower()) for route in app.routes if isinstance(route, APIRoute)
+                    for method in route.methods if _needs_token(route.dependant)}
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if "security" in operation and (path, method) not in required:
+                    operation["security"] = [{}, *operation["security"]]  # a token is optional: it raises budgets
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
                 responses["400"] = problem_response("Bad request: the detail names the parameter or field and the problem")

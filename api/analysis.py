@@ -17,7 +17,8 @@ from geo_justice.licence_floors import floors_apply
 from .budget import charge_cells
 from .deps import caller, current_engine
 from .geojson import features, table
-from .http import GEOJSON, etag_for, respond
+from .http import GEOJSON, etag_for, geojson_only, respond
+from .models import FeatureCollection
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 #: The years a date may have (geo_justice.dates), in the OpenAPI document.
@@ -82,25 +83,25 @@ def answer(request: Request, name: str, key: tuple, run) -> Response:
     return respond(request, etag_for(engine.dataset.version, name, key), body, media_type=GEOJSON, max_age=3600, heavy=True)
 
 
-@router.get("/coverage", response_class=Response, summary="Coverage within each threshold, nominal vs actual, per region")
+@router.get("/coverage", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Coverage within each threshold, nominal vs actual, per region")
 def coverage(request: Request, p: Params, threshold: Thresholds = None) -> Response:
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
     return answer(request, "coverage", (p, thresholds), lambda e: analysis.coverage(e, p, thresholds))
 
 
-@router.get("/isochrones", response_class=Response, summary="Areas within each threshold of a counting facility")
+@router.get("/isochrones", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Areas within each threshold of a counting facility")
 def isochrones(request: Request, p: Params, threshold: Thresholds = None) -> Response:
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
     return answer(request, "isochrones", (p, thresholds), lambda e: analysis.coverage(e, p, thresholds))
 
 
-@router.get("/catchments", response_class=Response, summary="One catchment per counting facility")
+@router.get("/catchments", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="One catchment per counting facility")
 def catchments(request: Request, p: Params, threshold: Thresholds = None) -> Response:
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
     return answer(request, "catchments", (p, thresholds), lambda e: analysis.catchment_areas(e, p, thresholds))
 
 
-@router.get("/gaps", response_class=Response, summary="Access-gap hotspots beyond a threshold")
+@router.get("/gaps", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Access-gap hotspots beyond a threshold")
 def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0, description="Minutes beyond which people count as unserved"),
          min_population: float = Query(1000.0, ge=0, description="Smallest hotspot population reported"),
          min_density: float = Query(20.0, ge=0, description="Persons per km² for a cell to count as settled")) -> Response:
@@ -108,7 +109,7 @@ def gaps(request: Request, p: Params, threshold: float = Query(120.0, gt=0, desc
     return answer(request, "gaps", key, lambda e: analysis.access_gaps(e, p, threshold, min_population, min_density))
 
 
-@router.get("/exposure", response_class=Response, summary="Incidents near each facility; courts far from a working prison")
+@router.get("/exposure", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Incidents near each facility; courts far from a working prison")
 def exposure(request: Request, p: Params,
              radius_km: float = Query(50.0, gt=0, description="Incidents within this distance of a facility, km"),
              days: int = Query(365, gt=0, le=36_500, description="Incidents in this many days before as_of"),

@@ -22,6 +22,7 @@ from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
 from .guard import RequestGuard
 from .http import token_table
+from .models import Load
 from .pool import QUEUE_ENV, WORKERS_ENV, HeavyPool
 from .routes import router as routes_router
 from .strict import install_openapi, strict_query
@@ -63,7 +64,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     problems.install(app)
     install_openapi(app)
 
-    @app.get("/load", tags=["service"], summary="Heavy work running and waiting, and the pool's limits")
+    @app.get("/load", tags=["service"], summary="Heavy work running and waiting, and the pool's limits", response_model=Load)
     def load() -> dict:
         return app.state.pool.load()
 

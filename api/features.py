@@ -12,7 +12,8 @@ from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collectio
 
 from .deps import current_engine, snapshot
 from .geojson import features
-from .http import GEOJSON, bearer, etag_for, respond
+from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
+from .http import GEOJSON, bearer, etag_for, geojson_only, respond
 
 CollectionId = Annotated[str, Path(description="Collection: courts, prisons, incidents, or boundaries when loaded")]
 FeatureId = Annotated[str, Path(description="The feature's id (a facility id, or an incident id)")]
@@ -46,7 +47,7 @@ def dataset(request: Request):
     return current_engine(request).dataset
 
 
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", response_model=Landing)
 def landing(request: Request) -> dict:
     root = base(request)
     return {"title": "geo-justice", "description": f"Access to justice: {dataset(request).name}", "links": [
@@ -55,7 +56,7 @@ def landing(request: Request) -> dict:
         link(f"{root}/collections", "data")]}
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=Conformance)
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
@@ -72,7 +73,7 @@ def describe(request: Request, name: str) -> dict:
                 link(f"{root}/collections/{name}", "self"), link(f"{root}/collections/{name}/items", "items", GEOJSON)]}
 
 
-@router.get("/collections", summary="The layers")
+@router.get("/collections", summary="The layers", response_model=Collections)
 def collections(request: Request) -> dict:
     return {"collections": [describe(request, n) for n in collection_names(dataset(request))],
             "links": [link(f"{base(request)}/collections", "self")]}
@@ -83,7 +84,7 @@ def known(request: Request, name: str) -> None:
         raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(collection_names(dataset(request)))}")
 
 
-@router.get("/collections/{collection_id}", summary="One layer")
+@router.get("/collections/{collection_id}", summary="One layer", response_model=Collection)
 def collection(request: Request, collection_id: CollectionId) -> dict:
     known(request, collection_id)
     return describe(request, collection_id)
@@ -124,7 +125,7 @@ def view(request: Request, name: str, interval: Interval | None):
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a layer", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=FeatureCollection, responses=geojson_only())
 def items(
     request: Request, collection_id: CollectionId,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat (WGS 84)"),
@@ -172,7 +173,7 @@ def items(
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=Feature, responses=geojson_only())
 def item(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> Response:
     known(request, collection_id)
     frame, attributions = view(request, collection_id, None)

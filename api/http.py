@@ -13,6 +13,11 @@ from fastapi.responses import Response
 GEOJSON = "application/geo+json"
 
 
+def geojson_only() -> dict:
+    """OpenAPI `responses` for an operation whose 200 is GeoJSON only (not also application/json)."""
+    return {200: {"content": {GEOJSON: {}}}}
+
+
 def etag_for(*parts: object) -> str:
     return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 

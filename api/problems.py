@@ -52,6 +52,8 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             allowed = allowed_methods(request)
             return problem(405, f"{request.method} is not allowed here; allowed: {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
+        if exc.status_code == 404 and exc.detail == "Not Found":  # no route, or no such static file
+            return problem(404, f"nothing at {request.url.path}")
         return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

@@ -23,7 +23,8 @@ from web.route_map import route_map
 
 from .budget import charge, charge_cells
 from .deps import EngineDep, StoreDep
-from .http import GEOJSON
+from .http import GEOJSON, geojson_only
+from .models import FeatureCollection, RoutePlanned
 from .strict import IsoDate, StrictModel
 
 router = APIRouter(tags=["routes"])
@@ -67,7 +68,7 @@ def saved_plan(store, plan_id: str) -> dict:
     return plan
 
 
-@router.post("/routes", status_code=201, summary="Plan mobile-hearing circuits; returns the plan and its id")
+@router.post("/routes", status_code=201, response_model=RoutePlanned, summary="Plan mobile-hearing circuits; returns the plan and its id")
 def post_route(request: Request, body: RouteBody, engine: EngineDep, store: StoreDep) -> JSONResponse:
     charge(request, "stops", len(body.stops), "stops")
     charge(request, "solver_seconds", body.solver_seconds or default_seconds(len(body.stops)), "solver_seconds")
@@ -90,7 +91,7 @@ def post_route(request: Request, body: RouteBody, engine: EngineDep, store: Stor
 
 
 @router.get("/routes/{plan_id}", summary="A route plan as GeoJSON (legs, stops, dropped stops)",
-            response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+            response_class=Response, response_model=FeatureCollection, responses=geojson_only())
 def get_route(plan_id: PlanId, store: StoreDep) -> Response:
     return Response(json.dumps(saved_plan(store, plan_id)["geojson"]), media_type=GEOJSON)
 

@@ -14,10 +14,11 @@ from geo_justice.scenarios import Scenario, read_scenario
 
 from .budget import charge
 from .deps import CallerDep, StoreDep, current_engine, require_token
+from .models import FeatureCollection, SavedScenarios
 from .strict import StrictModel
 from .analysis import Params, Thresholds, answer
 from .geojson import table
-from .http import etag_for, respond
+from .http import etag_for, geojson_only, respond
 
 router = APIRouter(tags=["scenarios"])
 ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
@@ -38,7 +39,7 @@ def evaluate(request: Request, change: Scenario, p, threshold: list[float] | Non
     return answer(request, "scenario", (change.key, p, thresholds), lambda e: analysis.scenario(e, change, p, thresholds))
 
 
-@router.post("/scenarios", response_class=Response, summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
+@router.post("/scenarios", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
 def post_scenario(request: Request, p: Params, who: CallerDep, store: StoreDep, threshold: Thresholds = None,
                   save: bool = Query(False, description="Keep the scenario in the store (bearer token required)"),
                   spec: dict[str, Any] = Body(description="A scenario: name, description, changes (see the README)",
@@ -52,7 +53,7 @@ def post_scenario(request: Request, p: Params, who: CallerDep, store: StoreDep, 
     return response
 
 
-@router.get("/scenarios", summary="Saved scenarios")
+@router.get("/scenarios", summary="Saved scenarios", response_model=SavedScenarios)
 def list_scenarios(request: Request) -> dict:
     return {"scenarios": table(request.app.state.store.scenarios())}
 
@@ -72,7 +73,7 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
     return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600, heavy=True)
 
 
-@router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")
+@router.get("/scenarios/{scenario_id}", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="A saved scenario, evaluated with these parameters")
 def get_scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: Thresholds = None) -> Response:
     return evaluate(request, saved(request, scenario_id), p, threshold)
 
@@ -102,7 +103,7 @@ def siting_candidates(request: Request, p, body: SitingBody) -> int:
     return 0 if settlements is None else len(settlements)
 
 
-@router.post("/analysis/siting", response_class=Response, summary="K sites that bring the most people within the threshold")
+@router.post("/analysis/siting", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="K sites that bring the most people within the threshold")
 def siting(request: Request, p: Params, body: SitingBody) -> Response:
     charge(request, "candidates", siting_candidates(request, p, body), "grid_km" if body.grid_km else "candidates")
     key = (p, body.model_dump_json())

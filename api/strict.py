@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -87,6 +88,23 @@ def problem_response(description: str) -> dict:
     return {"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+def _document_models(app: FastAPI, schema: dict) -> None:
+    """Operations that send prepared bytes (cached GeoJSON) still name their response model in the document."""
+    schemas = schema["components"]["schemas"]
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.response_model is None or route.response_class is not Response:
+            continue
+        model = route.response_model
+        described = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in described.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas.setdefault(model.__name__, described)
+        for method in route.methods:
+            ok = schema["paths"][route.path_format][method.lower()]["responses"].get(str(route.status_code or 200), {})
+            for media in ok.get("content", {}).values():
+                media.setdefault("schema", {"$ref": f"#/components/schemas/{model.__name__}"})
+
+
 def install_openapi(app: FastAPI) -> None:
     """The OpenAPI document with 400 problem+json (never 422) and every other error as problem+json."""
 
@@ -109,6 +127,7 @@ def install_openapi(app: FastAPI) -> None:
                 responses["400"] = problem_response("Bad request: the detail names the parameter or field and the problem")
                 responses.setdefault("default", problem_response(
                     "Any other error (401, 403, 404, 406, 412, 413, 415, 503 with Retry-After, 500 with an id)"))
+        _document_models(app, schema)
         app.openapi_schema = schema
         return schema
 

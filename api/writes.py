@@ -22,7 +22,8 @@ from layers.store import Conflict, Moved
 from .deps import StoreDep, TokenDep, refresh, snapshot
 from .features import CollectionId, FeatureId, dataset, known
 from .geojson import features, table
-from .http import GEOJSON
+from .http import GEOJSON, geojson_only
+from .models import Added, Feature, History
 from .strict import IsoDate, StrictModel
 
 router = APIRouter(tags=["writes"])
@@ -67,7 +68,7 @@ def expected_revision(request: Request, facility_id: str) -> int | None:
 
 
 @router.patch("/collections/{collection_id}/items/{feature_id}", summary="Append a status event (token required)",
-              response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+              response_class=Response, response_model=Feature, responses=geojson_only())
 def update(request: Request, collection_id: CollectionId, feature_id: FeatureId, update: StatusUpdate,
            who: TokenDep, store: StoreDep) -> Response:
     if collection_id not in FACILITY_KINDS:
@@ -103,7 +104,7 @@ def update(request: Request, collection_id: CollectionId, feature_id: FeatureId,
                     headers={"ETag": snap.facility_etag(feature_id, date.today())})
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records")
+@router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records", response_model=History)
 def history(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> dict:
     known(request, collection_id)
     if collection_id not in FACILITY_KINDS:
@@ -114,7 +115,8 @@ def history(request: Request, collection_id: CollectionId, feature_id: FeatureId
             "audit": table(request.app.state.store.audit(feature_id))}
 
 
-@router.post("/collections/incidents/items", status_code=201, summary="Add incidents: GeoJSON or an ACLED-schema CSV (token required)")
+@router.post("/collections/incidents/items", status_code=201, summary="Add incidents: GeoJSON or an ACLED-schema CSV (token required)",
+             response_model=Added)
 async def add_incidents(request: Request, who: TokenDep, store: StoreDep) -> dict:
     body = await request.body()  # counted against the body budget as it arrived (api.guard)
     kind = request.headers.get("content-type", "").split(";")[0].strip()

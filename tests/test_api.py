@@ -78,7 +78,7 @@ def test_filters_bbox_and_status_on_a_date(client, dataset):
     ("/collections/courts/items?offset=-1", 400, "parameter 'offset'"),
     ("/collections/courts/items?datetime=yesterday", 400, "datetime 'yesterday'"),
     ("/collections/courts/items?event_type=Battles", 400, "parameter 'event_type' does not apply to courts"),
-    ("/analysis/coverage?mode=hopeful", 400, "mode must be actual or nominal"),
+    ("/analysis/coverage?mode=hopeful", 400, "parameter 'mode': Input should be 'actual' or 'nominal'"),
     ("/analysis/coverage?as_of=someday", 400, "as_of must be a date"),
     ("/analysis/gaps?threshold=-5", 400, "parameter 'threshold'"),
 ])

@@ -73,22 +73,20 @@ def caller(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, D
     return request.state.caller
 
 
-def engine(request: Request, snap: Annotated[Snapshot, Depends(snapshot)],
-           who: Annotated[str | None, Depends(caller)]) -> Engine:
+def engine(snap: Annotated[Snapshot, Depends(snapshot)], who: Annotated[str | None, Depends(caller)]) -> Engine:
     """The engine this caller may use: anonymous callers see licence-restricted rows only above the floors."""
     return snap.engine if who is not None else snap.public
 
 
 def current_engine(request: Request) -> Engine:
     """`engine` outside dependency injection (helpers given only the request)."""
-    return engine(request, snapshot(request), caller(request))
+    return engine(snapshot(request), caller(request))
 
 
 def store(request: Request) -> Store:
     return request.app.state.store
 
 
-SnapshotDep = Annotated[Snapshot, Depends(snapshot)]
 EngineDep = Annotated[Engine, Depends(engine)]
 StoreDep = Annotated[Store, Depends(store)]
 CallerDep = Annotated[str | None, Depends(caller)]

@@ -153,6 +153,11 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
             versions["population"] = file_hash(population_path)
         else:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))
+    floors = LicenceFloors()
+    try:
+        floors = floors_from(layers.get("incidents", {}).get("licence_floors"))
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(manifest_path.name, None, "layers.incidents.licence_floors", str(exc)))
     if problems:
         raise LayerError(problems)
     own = [facility_events(f) for f in (courts, prisons)]
@@ -161,5 +166,5 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
         licences=licences_from(layers.get("incidents", {}).get("licences")),
-        licence_floors=floors_from(layers.get("incidents", {}).get("licence_floors")), versions=versions, basemap=basemap, **dataset,
+        licence_floors=floors, versions=versions, basemap=basemap, **dataset,
     )

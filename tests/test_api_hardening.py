@@ -160,6 +160,8 @@ def test_a_client_that_leaves_cancels_its_work(server):
 def test_busy_pool_refuses_heavy_work_answers_cheap_and_sigterm_stops_it(dataset, tmp_path):
     url, process = start_server(dataset.root, tmp_path / "store.sqlite", {"GEO_JUSTICE_WORKERS": "1", "GEO_JUSTICE_QUEUE": "0"})
     try:
+        tile = f"{url}/tiles/courts/5/15/14.png"
+        assert httpx.get(tile, timeout=30).status_code == 200  # rendered once, then served from memory
         long = threading.Thread(target=lambda: httpx.post(f"{url}/analysis/siting", json=LONG_SITING, headers=AUTH, timeout=60))
         long.start()
         assert wait_for(lambda: httpx.get(f"{url}/load", timeout=FAST).json()["running"] == 1)
@@ -167,6 +169,7 @@ def test_busy_pool_refuses_heavy_work_answers_cheap_and_sigterm_stops_it(dataset
         assert busy.status_code == 503 and int(busy.headers["retry-after"]) > 0
         assert httpx.get(f"{url}/conformance", timeout=FAST).status_code == 200
         assert httpx.get(f"{url}/collections/courts/items/ml-tgi-gao", timeout=FAST).status_code == 200
+        assert httpx.get(tile, timeout=FAST).status_code == 200
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)  # stops within seconds although the siting had about a minute left
         long.join(timeout=10)

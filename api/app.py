@@ -5,31 +5,43 @@ import os
 import threading
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from geo_justice import __version__
-from geo_justice.access import Engine
+from geo_justice.cache import ResultCache
 from layers.catalog import load_dataset
 
 from layers.store import Store
 
+from web.assets import PACKAGES, PREFIX
+
 from . import analysis, capacity, features, maps, problems, scenarios, tiles, writes
+from .budget import Budget, budgets_from_env
+from .deps import make_snapshot
+from .guard import RequestGuard
 from .http import token_table
+from .models import Load
+from .pool import QUEUE_ENV, WORKERS_ENV, HeavyPool
 from .routes import router as routes_router
+from .strict import install_openapi, strict_query
 
 #: Environment variable holding the operator's bearer tokens, comma-separated 'name:token' (only hashes are kept).
 TOKENS_ENV = "GEO_JUSTICE_TOKENS"
 #: Environment variable naming the store file (default: .geo-justice/store.sqlite in the working directory).
 STORE_ENV = "GEO_JUSTICE_STORE"
-MAX_BODY = 20 * 1024 * 1024
 
 
 def create_app(data: str | Path | None = None, *, boundaries: str | Path | None = None, name_field: str = "shapeName",
-               admin_level: int | None = None, tokens: list[str] | None = None, store: str | Path | None = None, max_body: int = MAX_BODY) -> FastAPI:
+               admin_level: int | None = None, tokens: list[str] | None = None, store: str | Path | None = None,
+               max_body: int | None = None, budgets: tuple[Budget, Budget] | None = None,
+               pool: HeavyPool | None = None) -> FastAPI:
     """The service on the dataset in `data` (default: embedded) plus what the store holds.
 
-    The store (SQLite) is created on first start and then reused, never overwritten.
+    The store (SQLite) is created on first start and then reused, never overwritten. `budgets` are the
+    (anonymous, token) budgets (default: from the environment, see api.budget); `max_body` overrides both
+    budgets' body_bytes; `pool` bounds heavy work (default: GEO_JUSTICE_WORKERS, GEO_JUSTICE_QUEUE or 2 and 8).
     """
     base = load_dataset(data)
     if boundaries:
@@ -37,23 +49,27 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     elif admin_level is not None:
         base = base.with_admin_level(admin_level)
     store = Store(store or os.environ.get(STORE_ENV) or Path(".geo-justice") / "store.sqlite", base)
-    app = FastAPI(title="geo-justice", version=__version__,
+    anonymous, token = budgets or budgets_from_env()
+    if max_body is not None:
+        anonymous, token = Budget(**{**vars(anonymous), "body_bytes": max_body}), Budget(**{**vars(token), "body_bytes": max_body})
+    app = FastAPI(title="geo-justice", version=__version__, dependencies=[Depends(strict_query)],
                   description="Who can reach a working court: layers as OGC API - Features, and access analyses.")
-    app.state.base, app.state.store, app.state.lock, app.state.max_body = base, store, threading.Lock(), max_body
-    app.state.revision = store.revision()
-    app.state.engine = Engine(store.apply(base))
+    app.state.base, app.state.store, app.state.lock = base, store, threading.Lock()
+    app.state.snapshot = make_snapshot(base, store.snapshot(), ResultCache())
+    app.state.budgets = (anonymous, token)
+    app.state.pool = pool or HeavyPool(int(os.environ.get(WORKERS_ENV, 2)), int(os.environ.get(QUEUE_ENV, 8)))
+    app.state.live_requests = set()
     given = tokens if tokens is not None else [t for t in os.environ.get(TOKENS_ENV, "").split(",") if t]
     app.state.tokens = token_table(given)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
                        expose_headers=["ETag"])
+    app.add_middleware(RequestGuard, max_body=(anonymous.body_bytes, token.body_bytes), live=app.state.live_requests)
     problems.install(app)
+    install_openapi(app)
 
-    @app.middleware("http")
-    async def limit_body(request, call_next):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_body:
-            return problems.problem(413, f"body of {int(declared):,} bytes is over the limit of {max_body:,}")
-        return await call_next(request)
+    @app.get("/load", tags=["service"], summary="Heavy work running and waiting, and the pool's limits", response_model=Load)
+    def load() -> dict:
+        return app.state.pool.load()
 
     app.include_router(features.router)
     app.include_router(analysis.router)
@@ -63,4 +79,6 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(tiles.router)
     app.include_router(maps.router)
     app.include_router(capacity.router)
+    for folder, path in PACKAGES.items():  # Leaflet, its plugins and jQuery, as installed from PyPI (XStatic)
+        app.mount(f"{PREFIX}{folder}", StaticFiles(directory=path), name=f"static-{folder}")
     return app

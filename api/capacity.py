@@ -14,6 +14,7 @@ from web.i18n import check_lang
 from web.maps import page
 
 from .analysis import Params, answer
+from .deps import current_engine
 from .maps import Lang, html_page, served_tiles
 from .scenarios import saved
 
@@ -67,7 +68,7 @@ def chain(request: Request, p: Params, options: Chain, scenario: str | None = Sc
 def capacity_page(request: Request, p: Params, cap: Capacity, lang: str = Lang, scenario: str | None = Scenario) -> Response:
     check_lang(lang)
     change = saved(request, scenario) if scenario else None
-    engine, tiles = request.app.state.engine, served_tiles(request)
+    engine, tiles = current_engine(request), served_tiles(request)
     return html_page(request, ("capacity map", p, cap, lang, change.key if change else None), lambda: page(capacity_map(
         engine, p, capacity_analysis.capacity(engine, p, cap, scenario=change), lang=lang, tile_url=tiles)))
 
@@ -76,7 +77,7 @@ def capacity_page(request: Request, p: Params, cap: Capacity, lang: str = Lang, 
 def chain_page(request: Request, p: Params, options: Chain, lang: str = Lang, scenario: str | None = Scenario) -> Response:
     check_lang(lang)
     change = saved(request, scenario) if scenario else None
-    engine, tiles = request.app.state.engine, served_tiles(request)
+    engine, tiles = current_engine(request), served_tiles(request)
     return html_page(request, ("chain map", p, tuple(sorted(options.items())), lang, change.key if change else None),
                      lambda: page(chain_map(engine, p, capacity_analysis.chain(engine, p, scenario=change, **options),
                                             lang=lang, tile_url=tiles)))

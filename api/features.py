@@ -10,8 +10,10 @@ from fastapi.responses import Response
 
 from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collection_names, facilities_view, incidents_view, select
 
+from .deps import current_engine, snapshot
 from .geojson import features
-from .http import GEOJSON, bearer, etag_for, respond
+from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
+from .http import GEOJSON, bearer, etag_for, geojson_only, respond
 
 CollectionId = Annotated[str, Path(description="Collection: courts, prisons, incidents, or boundaries when loaded")]
 FeatureId = Annotated[str, Path(description="The feature's id (a facility id, or an incident id)")]
@@ -42,10 +44,10 @@ def link(href: str, rel: str, type_: str = "application/json", title: str | None
 
 
 def dataset(request: Request):
-    return request.app.state.engine.dataset
+    return current_engine(request).dataset
 
 
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", response_model=Landing)
 def landing(request: Request) -> dict:
     root = base(request)
     return {"title": "geo-justice", "description": f"Access to justice: {dataset(request).name}", "links": [
@@ -54,7 +56,7 @@ def landing(request: Request) -> dict:
         link(f"{root}/collections", "data")]}
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=Conformance)
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
@@ -71,7 +73,7 @@ def describe(request: Request, name: str) -> dict:
                 link(f"{root}/collections/{name}", "self"), link(f"{root}/collections/{name}/items", "items", GEOJSON)]}
 
 
-@router.get("/collections", summary="The layers")
+@router.get("/collections", summary="The layers", response_model=Collections)
 def collections(request: Request) -> dict:
     return {"collections": [describe(request, n) for n in collection_names(dataset(request))],
             "links": [link(f"{base(request)}/collections", "self")]}
@@ -82,15 +84,15 @@ def known(request: Request, name: str) -> None:
         raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(collection_names(dataset(request)))}")
 
 
-@router.get("/collections/{collection_id}", summary="One layer")
+@router.get("/collections/{collection_id}", summary="One layer", response_model=Collection)
 def collection(request: Request, collection_id: CollectionId) -> dict:
     known(request, collection_id)
     return describe(request, collection_id)
 
 
 def item_etag(request: Request, facility_id: str) -> str:
-    """A facility's ETag: its revision in the store, so that successive writes give ordered ETags."""
-    return f'"{facility_id}.r{request.app.state.store.facility_revision(facility_id)}"'
+    """A facility's ETag in the request's snapshot: its store revision (ordered), the base data, today's date."""
+    return snapshot(request).facility_etag(facility_id, date.today())
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -123,7 +125,7 @@ def view(request: Request, name: str, interval: Interval | None):
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a layer", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=FeatureCollection, responses=geojson_only())
 def items(
     request: Request, collection_id: CollectionId,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat (WGS 84)"),
@@ -171,7 +173,7 @@ def items(
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=Feature, responses=geojson_only())
 def item(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> Response:
     known(request, collection_id)
     frame, attributions = view(request, collection_id, None)

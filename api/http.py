@@ -13,6 +13,11 @@ from fastapi.responses import Response
 GEOJSON = "application/geo+json"
 
 
+def geojson_only() -> dict:
+    """OpenAPI `responses` for an operation whose 200 is GeoJSON only (not also application/json)."""
+    return {200: {"content": {GEOJSON: {}}}}
+
+
 def etag_for(*parts: object) -> str:
     return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
@@ -22,22 +27,26 @@ def not_modified(request: Request, etag: str) -> bool:
     return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
 
 
-def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str) -> Response:
+def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str,
+           heavy: bool = False) -> Response:
     """The bytes `build` makes, with their ETag and Cache-Control; 304 (without building) when the client has
     them. Built bytes are kept in memory under the ETag, which names the data version and the question, and
-    the day: facilities without a date are shown as they stand today."""
+    the day: facilities without a date are shown as they stand today. `heavy` builds wait for the bounded pool."""
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    content = request.app.state.engine.cache.get_or_compute(("response", etag, date.today()), build, len)
+    if heavy:
+        pool, make = request.app.state.pool, build
+        build = lambda: pool.run(make)  # noqa: E731
+    content = request.app.state.snapshot.engine.cache.get_or_compute(("response", etag, date.today()), build, len)
     return Response(content, media_type=media_type, headers=headers)
 
 
 def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",
-            public: bool = True, max_age: int = 300) -> Response:
+            public: bool = True, max_age: int = 300, heavy: bool = False) -> Response:
     """A JSON body through `cached`."""
     return cached(request, etag, lambda: json.dumps(body(), ensure_ascii=False, allow_nan=False).encode(),
-                  media_type=media_type, cache_control=f"{'public' if public else 'private'}, max-age={max_age}")
+                  media_type=media_type, cache_control=f"{'public' if public else 'private'}, max-age={max_age}", heavy=heavy)
 
 
 def token_hash(token: str) -> str:
@@ -66,12 +75,3 @@ def bearer(request: Request) -> str | None:
         if hmac.compare_digest(digest, known):
             return name
     raise HTTPException(403, "the bearer token is not one of this service's tokens")
-
-
-def require_token(request: Request) -> str:
-    """The caller's token name; 401 when the request carries none."""
-    name = bearer(request)
-    if name is None:
-        raise HTTPException(401, "this request needs a bearer token (Authorization: Bearer <token>)",
-                            headers={"WWW-Authenticate": "Bearer"})
-    return name

@@ -5,47 +5,36 @@ import html
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from geo_justice import __version__
 from geo_justice.collections import Interval
 from geo_justice.tiles import TileStyle, attribution
-from web.assets import asset_path, media_type
 from web.i18n import check_lang, label
 from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
+from .deps import current_engine
 from .analysis import Params
 from .http import cached, etag_for
 from .scenarios import ScenarioId, saved
 from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
 
 router = APIRouter(tags=["maps"])
-Lang = Query("fr", description="Language of labels and legends: fr (default) or en")
+Lang = Query("fr", description="Language of labels and legends: fr (default) or en", json_schema_extra={"enum": ["fr", "en"]})
 HTML = "text/html; charset=utf-8"
 
 
 def html_page(request: Request, parts: tuple, build: Callable[[], str], max_age: int = 300) -> Response:
     """An HTML page with its ETag (data version + parameters), 304 when the client has it, cached in memory."""
-    etag = etag_for(request.app.state.engine.dataset.version, *parts)
-    return cached(request, etag, lambda: build().encode(), media_type=HTML, cache_control=f"public, max-age={max_age}")
+    etag = etag_for(current_engine(request).dataset.version, *parts)
+    return cached(request, etag, lambda: build().encode(), media_type=HTML, cache_control=f"public, max-age={max_age}",
+                  heavy=True)
 
 
 def served_tiles(request: Request) -> TileUrl:
     """Versioned tile URLs of the service for the request's style parameters."""
-    pairs, version = style_pairs(request), request.app.state.engine.dataset.version
+    pairs, version = style_pairs(request), current_engine(request).dataset.version
     return lambda style: tile_template(style.layer, pairs, style.version(version))
-
-
-@router.get("/static/{name:path}", include_in_schema=False)
-def static(request: Request, name: str) -> Response:
-    """Leaflet, its plugins and jQuery, as installed from PyPI (XStatic packages)."""
-    try:
-        path = asset_path(name)
-    except KeyError:
-        raise HTTPException(404, f"no static file {name!r}") from None
-    etag = etag_for("static", __version__, name, path.stat().st_size, path.stat().st_mtime_ns)
-    return cached(request, etag, path.read_bytes, media_type=media_type(name), cache_control="public, max-age=86400")
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="The coverage map (Folium, works offline)")
@@ -54,7 +43,7 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
                                            "(default: the conflict window before as_of)")) -> Response:
     check_lang(lang)
     window = Interval.parse(incidents) if incidents else None
-    engine, tiles = request.app.state.engine, served_tiles(request)
+    engine, tiles = current_engine(request), served_tiles(request)
     return html_page(request, ("map", p, threshold, lang, incidents), lambda: page(
         coverage_map(engine, p, threshold=threshold, lang=lang, window=window, tile_url=tiles)))
 
@@ -62,7 +51,7 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")
 def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
     check_lang(lang)
-    change, engine, tiles = saved(request, scenario_id), request.app.state.engine, served_tiles(request)
+    change, engine, tiles = saved(request, scenario_id), current_engine(request), served_tiles(request)
     return html_page(request, ("scenario map", change.key, p, threshold, lang), lambda: page(
         scenario_map(engine, p, change, threshold=threshold, lang=lang, tile_url=tiles)))
 
@@ -70,14 +59,14 @@ def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: fl
 @router.get("/embed/{layer}", response_class=HTMLResponse, summary="A one-layer full-page map for an iframe")
 def embed(request: Request, layer: Layer, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
     check_lang(lang)
-    style, engine, tiles = tile_style(layer, p, threshold), request.app.state.engine, served_tiles(request)
+    style, engine, tiles = tile_style(layer, p, threshold), current_engine(request), served_tiles(request)
     return html_page(request, ("embed", style.key, lang), lambda: page(embed_map(engine, style, tiles, lang=lang)))
 
 
 def snippet_html(request: Request, style: TileStyle, lang: str, height: int) -> str:
     src = f"{str(request.base_url).rstrip('/')}/embed/{style.layer}?{urlencode([*style_pairs(request), ('lang', lang)])}"
     title = label(lang, style.layer, t=style.threshold, date=style.params.as_of, start="", end="")
-    sources = "; ".join(attribution(request.app.state.engine, style))
+    sources = "; ".join(attribution(current_engine(request), style))
     return (f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" width="100%" height="{height}" '
             f'style="border:0" loading="lazy" allowfullscreen></iframe>\n'
             f'<p style="font-size:12px;margin:4px 0">{html.escape(sources)}</p>\n')

@@ -1,20 +1,25 @@
 """Scenarios and siting over HTTP: evaluate (and save) what-if scenarios, choose sites."""
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from geo_justice import analysis
 from geo_justice.access import DEFAULT_THRESHOLDS
 from geo_justice.capacity import CapacityParams
 from geo_justice.scenarios import Scenario, read_scenario
 
+from .budget import charge
+from .deps import CallerDep, StoreDep, current_engine, require_token
+from .models import FeatureCollection, SavedScenarios
+from .strict import StrictModel
 from .analysis import Params, Thresholds, answer
 from .geojson import table
-from .http import etag_for, require_token, respond
+from .http import etag_for, geojson_only, respond
 
 router = APIRouter(tags=["scenarios"])
 ScenarioId = Annotated[str, Path(description="The id POST /scenarios returned")]
@@ -27,7 +32,7 @@ def saved(request: Request, key: str) -> Scenario:
     spec = request.app.state.store.scenario(key)
     if spec is None:
         raise HTTPException(404, f"no saved scenario {key!r}")
-    return read_scenario(spec, request.app.state.engine.dataset, source=f"scenario {key}")
+    return read_scenario(spec, current_engine(request).dataset, source=f"scenario {key}")
 
 
 def evaluate(request: Request, change: Scenario, p, threshold: list[float] | None) -> Response:
@@ -35,21 +40,21 @@ def evaluate(request: Request, change: Scenario, p, threshold: list[float] | Non
     return answer(request, "scenario", (change.key, p, thresholds), lambda e: analysis.scenario(e, change, p, thresholds))
 
 
-@router.post("/scenarios", response_class=Response, summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
-def post_scenario(request: Request, p: Params, threshold: Thresholds = None,
+@router.post("/scenarios", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="Evaluate a scenario against the data (save it with ?save=true and a token)")
+def post_scenario(request: Request, p: Params, who: CallerDep, store: StoreDep, threshold: Thresholds = None,
                   save: bool = Query(False, description="Keep the scenario in the store (bearer token required)"),
                   spec: dict[str, Any] = Body(description="A scenario: name, description, changes (see the README)",
                                               examples=[EXAMPLE])) -> Response:
-    who = require_token(request) if save else None
-    change = read_scenario(spec, request.app.state.engine.dataset, source="request body")
+    who = require_token(who) if save else None
+    change = read_scenario(spec, current_engine(request).dataset, source="request body")
     response = evaluate(request, change, p, threshold)
     if who is not None:
-        request.app.state.store.save_scenario(change.key, spec, who)
+        store.save_scenario(change.key, spec, who)
         response.headers["Location"] = f"/scenarios/{change.key}"
     return response
 
 
-@router.get("/scenarios", summary="Saved scenarios")
+@router.get("/scenarios", summary="Saved scenarios", response_model=SavedScenarios)
 def list_scenarios(request: Request) -> dict:
     return {"scenarios": table(request.app.state.store.scenarios())}
 
@@ -59,7 +64,7 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
                       id: list[str] = Query(description="Saved scenario ids (repeatable)")) -> Response:
     changes = [saved(request, key) for key in id]
     thresholds = tuple(threshold or DEFAULT_THRESHOLDS)
-    engine = request.app.state.engine
+    engine = current_engine(request)
 
     def body() -> dict:
         result = analysis.compare(engine, changes, p, thresholds)
@@ -67,15 +72,15 @@ def compare_scenarios(request: Request, p: Params, threshold: Thresholds = None,
                 "manifest": result.manifest}
 
     key = (tuple(c.key for c in changes), p, thresholds)
-    return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600)
+    return respond(request, etag_for(engine.dataset.version, "compare", key), body, max_age=3600, heavy=True)
 
 
-@router.get("/scenarios/{scenario_id}", response_class=Response, summary="A saved scenario, evaluated with these parameters")
+@router.get("/scenarios/{scenario_id}", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="A saved scenario, evaluated with these parameters")
 def get_scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: Thresholds = None) -> Response:
     return evaluate(request, saved(request, scenario_id), p, threshold)
 
 
-class SitingBody(BaseModel):
+class SitingBody(StrictModel):
     k: int = Field(ge=1, le=50, description="New sites to choose")
     threshold: float = Field(120.0, gt=0, description="Minutes within which people count as served")
     candidates: list[str] | None = Field(None, description="Candidate places (default: every town of the settlements layer)")
@@ -92,8 +97,21 @@ class SitingBody(BaseModel):
     cases_per_judge: float = Field(300.0, gt=0, description="With capacity_judges: cases a judge handles a year")
 
 
-@router.post("/analysis/siting", response_class=Response, summary="K sites that bring the most people within the threshold")
+def siting_candidates(request: Request, p, body: SitingBody) -> int:
+    """How many candidates the siting would search, at most, before running it."""
+    if body.candidates:
+        return len(body.candidates)
+    if body.grid_km:
+        grid = current_engine(request).grid(p.resolution_m)
+        step = max(1, round(body.grid_km * 1000 / grid.cell_size))
+        return math.ceil(grid.shape[0] / step) * math.ceil(grid.shape[1] / step)
+    settlements = current_engine(request).dataset.settlements
+    return 0 if settlements is None else len(settlements)
+
+
+@router.post("/analysis/siting", response_class=Response, response_model=FeatureCollection, responses=geojson_only(), summary="K sites that bring the most people within the threshold")
 def siting(request: Request, p: Params, body: SitingBody) -> Response:
+    charge(request, "candidates", siting_candidates(request, p, body), "grid_km" if body.grid_km else "candidates")
     key = (p, body.model_dump_json())
     return answer(request, "siting", key, lambda e: analysis.siting(
         e, p, body.k, body.threshold, candidates=body.candidates, grid_km=body.grid_km, fixed=body.fixed,

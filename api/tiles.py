@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from geo_justice.tiles import LAYERS, TILEJSON_ZOOMS, TileStyle, attribution, bounds, check_tile, render_tile
 
+from .deps import current_engine
 from .analysis import Params, params
 from .http import cached, etag_for, respond
 
@@ -44,7 +45,7 @@ def tile_template(layer: str, pairs: list[tuple[str, str]], version: str, root: 
 
 def tilejson_body(request: Request, style: TileStyle) -> dict:
     """TileJSON 3.0.0 for the style, its tile URL carrying the current version."""
-    engine = request.app.state.engine
+    engine = current_engine(request)
     west, south, east, north = bounds(engine, style)
     minzoom, maxzoom = TILEJSON_ZOOMS
     return {"tilejson": "3.0.0", "name": f"geo-justice {style.layer}", "scheme": "xyz",
@@ -58,9 +59,9 @@ def tilejson_body(request: Request, style: TileStyle) -> dict:
 @router.get("/{layer}/tilejson.json", summary="TileJSON 3.0.0 of a layer, with its versioned tile URL")
 def tilejson(request: Request, layer: Layer, p: Params, threshold: float = Threshold) -> Response:
     style = tile_style(layer, p, threshold)
-    engine = request.app.state.engine
+    engine = current_engine(request)
     etag = etag_for("tilejson", style.version(engine.dataset.version), str(request.url))
-    return respond(request, etag, lambda: tilejson_body(request, style), max_age=60)
+    return respond(request, etag, lambda: tilejson_body(request, style), max_age=60, heavy=True)
 
 
 @router.get("/{layer}/{z}/{x}/{y}.png", response_class=Response, summary="A 256 px Web Mercator PNG tile",
@@ -69,10 +70,10 @@ def tile(request: Request, layer: Layer, z: Z, x: X, y: Y, p: Params, threshold:
          v: str | None = Query(None, description="Style version from the TileJSON: makes the URL immutable")) -> Response:
     style = tile_style(layer, p, threshold)
     check_tile(z, x, y)
-    engine = request.app.state.engine
+    engine = current_engine(request)
     version = style.version(engine.dataset.version)
     if v is not None and v != version:
         raise HTTPException(404, f"v={v!r} is not the current version of this layer ({version}); "
                                  f"get current tile URLs from /tiles/{layer}/tilejson.json")
     return cached(request, f'"{version}.{z}.{x}.{y}"', lambda: render_tile(engine, style, z, x, y), media_type="image/png",
-                  cache_control=IMMUTABLE if v else f"public, max-age={UNVERSIONED_MAX_AGE}")
+                  cache_control=IMMUTABLE if v else f"public, max-age={UNVERSIONED_MAX_AGE}", heavy=True)

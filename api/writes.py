@@ -1,6 +1,8 @@
 """Writes: status updates of facilities and new incidents, with a bearer token, audited, all or nothing."""
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import tempfile
 from datetime import date
@@ -8,46 +10,42 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import Response
+from pydantic import Field
 
 from geo_justice.collections import FACILITY_KINDS
 from layers import read_incidents
 from layers.checks import coordinate_problem
 from layers.history import AT_SEAT
-from layers.store import Conflict
+from layers.store import Conflict, Moved
 
+from .deps import StoreDep, TokenDep, refresh, snapshot
 from .features import CollectionId, FeatureId, dataset, known
 from .geojson import features, table
-from .http import GEOJSON, require_token
+from .http import GEOJSON, geojson_only
+from .models import Added, Feature, History
+from .strict import IsoDate, StrictModel
 
 router = APIRouter(tags=["writes"])
+#: A facility's ETag (see api.deps.Snapshot.facility_etag).
+ETAG = re.compile(r"(?P<facility>.+)\.r(?P<revision>\d+)\.[0-9a-f]{8}\.\d{8}")
+MAX_RETRIES = 50
 
 
-class SittingPlace(BaseModel):
+class SittingPlace(StrictModel):
     name: str = Field(min_length=1, description="Town where the facility now sits")
     lon: float
     lat: float
 
 
-class StatusUpdate(BaseModel):
+class StatusUpdate(StrictModel):
     """One status event: a status and/or a sitting place (or 'seat' to return to it), dated and sourced."""
 
     status: Literal["operational", "partial", "closed", "unknown"] | None = None
     sitting: SittingPlace | Literal["seat"] | None = None
-    as_of: date = Field(default_factory=date.today, description="Date the change took effect (default today)")
+    as_of: IsoDate = Field(default_factory=date.today, description="Date the change took effect, YYYY-MM-DD (default today)")
     source: str = Field(min_length=1, description="Citation for the change, or 'assumed'")
     note: str = ""
-
-
-def refresh(request: Request) -> None:
-    """Serve the base data plus everything now in the store (newer snapshots only: writers race)."""
-    state = request.app.state
-    with state.lock:
-        revision = state.store.revision()
-        if revision > state.revision:
-            state.engine = type(state.engine)(state.store.apply(state.base), cache=state.engine.cache)
-            state.revision = revision
 
 
 def current(request: Request, name: str, facility_id: str) -> dict:
@@ -63,19 +61,19 @@ def expected_revision(request: Request, facility_id: str) -> int | None:
     header = request.headers.get("if-match")
     if header is None or header.strip() == "*":
         return None
-    tag = header.strip().removeprefix("W/").strip('"')
-    fid, _, rev = tag.rpartition(".r")
-    if fid != facility_id or not rev.isdigit():
+    match = ETAG.fullmatch(header.strip().removeprefix("W/").strip('"'))
+    if match is None or match["facility"] != facility_id:
         raise HTTPException(412, f"If-Match {header} is not an ETag of {facility_id}")
-    return int(rev)
+    return int(match["revision"])
 
 
-@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Append a status event (token required)")
-def update(request: Request, collection_id: CollectionId, feature_id: FeatureId, update: StatusUpdate) -> JSONResponse:
-    who = require_token(request)
+@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Append a status event (token required)",
+              response_class=Response, response_model=Feature, responses=geojson_only())
+def update(request: Request, collection_id: CollectionId, feature_id: FeatureId, update: StatusUpdate,
+           who: TokenDep, store: StoreDep) -> Response:
     if collection_id not in FACILITY_KINDS:
         raise HTTPException(404, f"only courts and prisons take status updates, not {collection_id!r}")
-    before = current(request, collection_id, feature_id)
+    current(request, collection_id, feature_id)
     if update.status is None and update.sitting is None:
         raise ValueError("the update must set 'status' or 'sitting'")
     sitting = {"sitting_name": "", "sitting_lon": None, "sitting_lat": None}
@@ -88,17 +86,25 @@ def update(request: Request, collection_id: CollectionId, feature_id: FeatureId,
         sitting = {"sitting_name": update.sitting.name, "sitting_lon": update.sitting.lon, "sitting_lat": update.sitting.lat}
     event = {"facility_id": feature_id, "as_of": update.as_of.isoformat(), "status": update.status or "",
              **sitting, "source": update.source, "note": update.note}
-    try:
-        revision = request.app.state.store.append_event(event, who, expected_revision=expected_revision(request, feature_id),
-                                                        before=before["properties"])
-    except Conflict as exc:
-        raise HTTPException(412, f"stale If-Match: {exc}; GET the item again") from None
-    refresh(request)
-    return JSONResponse(current(request, collection_id, feature_id), media_type=GEOJSON,
-                        headers={"ETag": f'"{feature_id}.r{revision}"'})
+    expected = expected_revision(request, feature_id)
+    for _ in range(MAX_RETRIES):  # `before` must be the state the event follows: read it again if another write came first
+        snap = snapshot(request)
+        try:
+            store.append_event(event, who, expected_revision=expected, before=current(request, collection_id, feature_id)["properties"],
+                               based_on=snap.store.facility_revisions.get(feature_id, 0))
+            break
+        except Conflict as exc:
+            raise HTTPException(412, f"stale If-Match: {exc}; GET the item again") from None
+        except Moved:
+            refresh(request)
+    else:
+        raise HTTPException(503, "too many concurrent writes to this facility; try again", headers={"Retry-After": "1"})
+    snap = refresh(request)
+    return Response(json.dumps(current(request, collection_id, feature_id)), media_type=GEOJSON,
+                    headers={"ETag": snap.facility_etag(feature_id, date.today())})
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records")
+@router.get("/collections/{collection_id}/items/{feature_id}/history", summary="Status events and audit records", response_model=History)
 def history(request: Request, collection_id: CollectionId, feature_id: FeatureId) -> dict:
     known(request, collection_id)
     if collection_id not in FACILITY_KINDS:
@@ -109,12 +115,10 @@ def history(request: Request, collection_id: CollectionId, feature_id: FeatureId
             "audit": table(request.app.state.store.audit(feature_id))}
 
 
-@router.post("/collections/incidents/items", status_code=201, summary="Add incidents: GeoJSON or an ACLED-schema CSV (token required)")
-async def add_incidents(request: Request) -> dict:
-    who = require_token(request)
-    body = await request.body()
-    if len(body) > request.app.state.max_body:
-        raise HTTPException(413, f"body of {len(body):,} bytes is over the limit of {request.app.state.max_body:,}")
+@router.post("/collections/incidents/items", status_code=201, summary="Add incidents: GeoJSON or an ACLED-schema CSV (token required)",
+             response_model=Added)
+async def add_incidents(request: Request, who: TokenDep, store: StoreDep) -> dict:
+    body = await request.body()  # counted against the body budget as it arrived (api.guard)
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     suffix = {"text/csv": ".csv", "application/geo+json": ".geojson", "application/json": ".geojson"}.get(kind)
     if suffix is None:
@@ -128,7 +132,7 @@ async def add_incidents(request: Request) -> dict:
     if clash:
         raise ValueError(f"upload{suffix}: field 'id': {len(clash)} ids already exist, e.g. {clash[0]!r}; nothing was added")
     try:
-        request.app.state.store.add_incidents(incidents, who)
+        store.add_incidents(incidents, who)
     except sqlite3.IntegrityError as exc:
         raise ValueError(f"upload{suffix}: nothing was added ({exc})") from None
     refresh(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +20,9 @@ from layers.population import read_population
 
 from .banks import reach_barrier_cells
 from .cache import ResultCache
+from .cancel import checkpoint
 from .conflict import ConflictParams
+from .dates import iso_date
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
@@ -54,11 +57,9 @@ class AccessParams:
             raise ValueError(f"kind must be court or prison, not {self.kind!r}")
         if self.mode not in ("actual", "nominal"):
             raise ValueError(f"mode must be actual or nominal, not {self.mode!r}")
-        try:
-            if self.as_of is not None:
-                object.__setattr__(self, "as_of", pd.Timestamp(self.as_of).strftime("%Y-%m-%d"))
-        except ValueError:
-            raise ValueError(f"as_of must be a date (YYYY-MM-DD), not {self.as_of!r}") from None
+        if self.as_of is not None:
+            value = self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+            object.__setattr__(self, "as_of", iso_date(value, "as_of").isoformat())
         if self.tiers is not None:
             object.__setattr__(self, "tiers", tuple(sorted(set(self.tiers))))
         if self.neighbours not in (8, 16):
@@ -247,8 +248,12 @@ class Engine:
     def access(self, params: AccessParams | None = None, progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached); `params.as_of` None means the
         dataset's date."""
-        step = progress or (lambda _: None)
         params = self.complete(params or AccessParams())
+
+        def step(name: str) -> None:
+            checkpoint()
+            if progress is not None:
+                progress(name)
 
         def compute() -> Access:
             grid = self.grid(params.resolution_m)

@@ -46,11 +46,18 @@ class IsoDate(click.ParamType):
         self.interval = interval
 
     def convert(self, value, param, ctx):
-        from .isodates import iso_date, iso_interval
+        from .collections import Interval
+        from .dates import iso_date
+
+        option = param.opts[0] if param else "date"
         try:
-            return (iso_interval if self.interval else iso_date)(value)
+            if self.interval:
+                Interval.parse(value)
+                return value
+            return iso_date(value, option).isoformat()
         except ValueError as exc:
-            raise UserError(f"{param.opts[0] if param else 'date'}: {exc}") from None
+            what = "a date or a start/end interval" if self.interval else "an ISO 8601 date (YYYY-MM-DD)"
+            raise UserError(f"{option}: {value!r} is not {what}: {exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -572,14 +579,13 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
 def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None, host: str, port: int,
           store: Path | None) -> None:
     """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
-    import uvicorn
-
     from api.app import create_app  # the entry point is the one place the core names the API
+    from api.server import serve as run_server
 
     app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field,
                                                   admin_level=admin_level, store=store))
     click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run_server(app, host, port)
 
 
 @main.command()

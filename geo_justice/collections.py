@@ -10,6 +10,8 @@ import shapely
 
 from layers.catalog import Dataset
 
+from .dates import iso_instant
+
 FACILITY_KINDS = {"courts": "court", "prisons": "prison"}
 #: Property filters each collection accepts.
 FILTERS = {"courts": ("status", "tier", "region"), "prisons": ("status", "region"),
@@ -29,11 +31,10 @@ class Interval:
         """'2023-11-17', '2023-01-01/2023-12-31', '../2020-01-01' or '2020-01-01/..' (RFC 3339 dates or date-times)."""
         parts = text.split("/")
         if len(parts) > 2:
-            raise ValueError(f"datetime {text!r} is neither an instant nor an interval start/end")
-        try:
-            ends = [None if p in ("", "..") else pd.Timestamp(p).tz_localize(None) for p in parts]
-        except (ValueError, TypeError):
-            raise ValueError(f"datetime {text!r} is not an RFC 3339 date, date-time or interval") from None
+            raise ValueError(f"datetime {text!r} is neither an ISO 8601 date or date-time nor an interval start/end")
+        ends = [None if p in ("", "..") else iso_instant(p, f"datetime {text!r}:") for p in parts]
+        if len(ends) == 2 and ends == [None, None]:
+            raise ValueError(f"datetime {text!r}: an interval needs at least one end")
         start, end = (ends[0], ends[0]) if len(ends) == 1 else ends
         if start is not None and end is not None and start > end:
             raise ValueError(f"datetime interval {text!r} ends before it starts")
@@ -72,7 +73,8 @@ def incidents_view(dataset: Dataset, interval: Interval | None, *, raw_allowed: 
     """Incidents for a date window as they may be served, and the attributions they need.
 
     Rows of sources whose licence forbids passing them on (ACLED by default) become per-cell aggregates
-    unless `raw_allowed` (a token holder); rows of other sources are served as they are.
+    unless `raw_allowed` (a token holder), only for cells holding the dataset's `min_incidents` floor;
+    rows of other sources are served as they are.
     """
     incidents = dataset.incidents
     if interval is not None:
@@ -82,7 +84,9 @@ def incidents_view(dataset: Dataset, interval: Interval | None, *, raw_allowed: 
     restricted = incidents["source_dataset"].map(lambda s: not dataset.licences[s].redistribute_raw).to_numpy(dtype=bool)
     if raw_allowed or not restricted.any():
         return incidents.assign(kind="event"), attributions
-    cells = aggregate_incidents(incidents[restricted]).assign(kind="aggregate")
+    floors = dataset.licence_floors
+    cells = aggregate_incidents(incidents[restricted], floors.cell_deg)
+    cells = cells[cells["incidents"] >= floors.min_incidents].assign(kind="aggregate")
     if interval is not None:
         cells = cells.assign(window_start=_iso(interval.start), window_end=_iso(interval.end))
     frame = pd.concat([incidents[~restricted].assign(kind="event"), cells], ignore_index=True)

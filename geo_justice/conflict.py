@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from .grid import Grid
+from .licence_floors import above_floor
 
 ConflictMode = Literal["off", "penalty", "avoid"]
 
@@ -40,6 +41,9 @@ class ConflictParams:
     def __post_init__(self) -> None:
         if self.mode not in ("off", "penalty", "avoid"):
             raise ValueError(f"conflict mode must be off, penalty or avoid, not {self.mode!r}")
+        for name in ("window_days", "half_life_days", "fatality_weight", "bandwidth_km", "penalty", "risk_scale", "avoid_risk"):
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"conflict {name} must be a finite number, not {getattr(self, name)}")
         for name in ("window_days", "half_life_days", "bandwidth_km", "risk_scale", "avoid_risk"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"conflict {name} must be positive, not {getattr(self, name)}")
@@ -49,9 +53,9 @@ class ConflictParams:
 
 
 def recent_incidents(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, window_days: int) -> gpd.GeoDataFrame:
-    """Incidents dated in (as_of - window_days, as_of]."""
+    """Incidents dated in (as_of - window_days, as_of], without cells under their licence floor (public view)."""
     start = as_of - pd.Timedelta(days=window_days)
-    return incidents[(incidents["date"] > start) & (incidents["date"] <= as_of)]
+    return above_floor(incidents[(incidents["date"] > start) & (incidents["date"] <= as_of)])
 
 
 def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:

@@ -34,10 +34,10 @@ class FrictionParams:
     use_barriers: bool = True
 
     def __post_init__(self) -> None:
-        if self.offroad_kmh <= 0:
-            raise ValueError(f"offroad_kmh must be positive, not {self.offroad_kmh}")
+        if not 0 < self.offroad_kmh < np.inf:
+            raise ValueError(f"offroad_kmh must be a positive finite number, not {self.offroad_kmh}")
         for road_class, speed in self.road_speeds_kmh or ():
-            if speed <= 0:
+            if not 0 < speed < np.inf:
                 raise ValueError(f"speed of road class {road_class!r} must be positive, not {speed}")
 
 

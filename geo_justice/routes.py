@@ -22,6 +22,7 @@ from layers.catalog import Dataset
 
 from .access import AccessParams, Engine
 from .conflict import ConflictParams, risk_surface
+from .dates import iso_date
 from .grid import Grid
 from .places import Place, find_place, gazetteer, place_from
 from .route_solver import Circuits, Day, default_seconds, schedule, solve, whole_minutes
@@ -85,10 +86,7 @@ class RouteRequest:
     def __post_init__(self) -> None:
         object.__setattr__(self, "depots", tuple(self.depots))
         object.__setattr__(self, "stops", tuple(self.stops))
-        try:
-            object.__setattr__(self, "start", pd.Timestamp(self.start).strftime("%Y-%m-%d"))
-        except ValueError:
-            raise ValueError(f"start must be a date (YYYY-MM-DD), not {self.start!r}") from None
+        object.__setattr__(self, "start", iso_date(self.start, "start").isoformat())
         if not self.depots:
             raise ValueError("depots: give at least one depot")
         if not self.stops:

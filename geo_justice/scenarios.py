@@ -121,6 +121,9 @@ def read_scenario(spec: dict[str, Any] | str | Path, dataset: Dataset, *, source
     problems: list[Problem] = []
     if not isinstance(spec, dict) or not isinstance(spec.get("changes"), list) or not spec["changes"]:
         raise LayerError([Problem(source, None, "changes", "a scenario is an object with a non-empty list 'changes'")])
+    extra = sorted(set(spec) - {"name", "description", "changes"})
+    if extra:
+        raise LayerError([Problem(source, None, extra[0], "not a field of a scenario (name, description, changes)")])
     known = {**{i: "court" for i in dataset.courts["id"]}, **{i: "prison" for i in dataset.prisons["id"]}}
     places = gazetteer(dataset)
     changes = []

@@ -25,6 +25,7 @@ import geopandas as gpd
 from layers.catalog import Dataset
 
 from .access import Access, Engine
+from .cancel import checkpoint
 from .places import Place, find_place, gazetteer
 from .scenarios import point_reach
 
@@ -166,8 +167,10 @@ def build_coverage(engine: Engine, baseline: Access, candidates: list[Place], th
                    weight: np.ndarray) -> Coverage:
     """What each candidate would add: the weighted people beyond `threshold` today that it reaches within it."""
     uncovered = ((baseline.minutes > threshold) & (weight > 0)).ravel()
-    sets = [np.flatnonzero((point_reach(engine, baseline, place, threshold).ravel() <= threshold) & uncovered)
-            for place in candidates]
+    sets = []
+    for place in candidates:
+        checkpoint()
+        sets.append(np.flatnonzero((point_reach(engine, baseline, place, threshold).ravel() <= threshold) & uncovered))
     universe = np.unique(np.concatenate(sets)) if sets else np.zeros(0, dtype=np.int64)
     return Coverage(candidates, [np.searchsorted(universe, s) for s in sets], weight.ravel()[universe])
 

@@ -19,7 +19,7 @@ from .errors import LayerError, Problem, Report
 from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
-from .licences import Licence, licences_from
+from .licences import Licence, LicenceFloors, floors_from, licences_from
 from .population import population_footprint
 from .population_figures import read_population_figures
 from .read import read_table
@@ -71,6 +71,7 @@ class Dataset:
     admin: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
     basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     licences: dict[str, Licence] = field(default_factory=licences_from)
+    licence_floors: LicenceFloors = field(default_factory=LicenceFloors)
     versions: dict[str, str] = field(default_factory=dict)
     as_of: str | None = None
     tiers: dict[str, dict[str, str]] = field(default_factory=lambda: {t: {} for t in TIERS})
@@ -157,7 +158,7 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
         if spec is None:
             return None
         path = root / spec["path"]
-        options = {k: v for k, v in spec.items() if k not in ("path", "licences")}
+        options = {k: v for k, v in spec.items() if k not in ("path", "licences", "licence_floors")}
         try:
             result = reader(path, **options, **kwargs)
         except LayerError as exc:
@@ -231,6 +232,11 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
             if level == "region" and names.match(area) is None:
                 problems.append(Problem(Path(layers["population"]["figures"]).name, f"line {i + 2}", "area",
                                         f"region {area!r} is no name of the admin1 boundaries ({', '.join(names.names)})"))
+    floors = LicenceFloors()
+    try:
+        floors = floors_from(layers.get("incidents", {}).get("licence_floors"))
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(manifest_path.name, None, "layers.incidents.licence_floors", str(exc)))
     if problems:
         raise LayerError(problems)
     notes = [describe(row) for level, field_name in ((1, "region"), (2, "cercle")) if level in admin
@@ -240,7 +246,8 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
     return Dataset(
         name=manifest.get("name", root.name), root=root, study_area=study_area or tuple(courts.total_bounds),
         courts=courts, prisons=prisons, events=events, population_path=population_path,
-        licences=licences_from(layers.get("incidents", {}).get("licences")), versions=versions, basemap=basemap, **dataset,
+        licences=licences_from(layers.get("incidents", {}).get("licences")),
+        licence_floors=floors, versions=versions, basemap=basemap, **dataset,
         admin=admin, as_of=as_of_date, tiers=tiers, population_year=population_year, population_figures=figures, notes=notes,
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY, date TEXT NOT NULL, event_type TEXT NOT NULL, sub_event_type TEXT, actor1 TEXT, actor2 TEXT,
     fatalities INTEGER, geo_precision INTEGER, source_dataset TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS route_plans (
+    id TEXT PRIMARY KEY, request TEXT NOT NULL, plan TEXT NOT NULL, saved_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scenarios (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, spec TEXT NOT NULL, saved_by TEXT NOT NULL,
     saved_at TEXT NOT NULL);
@@ -37,6 +39,31 @@ CREATE TABLE IF NOT EXISTS scenarios (
 
 class Conflict(Exception):
     """The write was based on a state that has changed since (a stale ETag)."""
+
+
+class Moved(Exception):
+    """The facility changed after the snapshot the write read its `before` from: read again and retry."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed version of the store: what it adds to the base dataset, read in one transaction."""
+
+    revision: int                       # grows with every write
+    events: pd.DataFrame
+    incidents: gpd.GeoDataFrame
+    facility_revisions: dict[str, int]  # status events written per facility
+
+    def apply(self, base: Dataset) -> Dataset:
+        """The base dataset with these events and incidents; its version names the revision once anything was
+        written (an empty store leaves the version as `geo-justice layers list` prints it)."""
+        events = combine_events(base.events, self.events)
+        incidents = base.incidents
+        if not self.incidents.empty:
+            incidents = self.incidents if incidents is None else gpd.GeoDataFrame(
+                pd.concat([incidents, self.incidents[incidents.columns]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        versions = {**base.versions, "store": f"r{self.revision}"} if self.revision else base.versions
+        return replace(base, events=events, incidents=incidents, versions=versions)
 
 
 class Store:
@@ -79,8 +106,10 @@ class Store:
         with self._connect() as db:
             return db.execute("SELECT COUNT(*) FROM events WHERE facility_id = ?", (facility_id,)).fetchone()[0]
 
-    def append_event(self, event: dict, who: str, *, expected_revision: int | None, before: dict) -> int:
-        """Append a status event and its audit record; Conflict if the facility changed since `expected_revision`.
+    def append_event(self, event: dict, who: str, *, expected_revision: int | None, before: dict,
+                     based_on: int | None = None) -> int:
+        """Append a status event and its audit record; Conflict if the facility changed since `expected_revision`,
+        Moved if it changed since `based_on` (the revision `before` was read at).
 
         Returns the facility's new revision.
         """
@@ -88,6 +117,8 @@ class Store:
             current = db.execute("SELECT COUNT(*) FROM events WHERE facility_id = ?", (event["facility_id"],)).fetchone()[0]
             if expected_revision is not None and current != expected_revision:
                 raise Conflict(f"facility {event['facility_id']} is at revision {current}, not {expected_revision}")
+            if based_on is not None and current != based_on:
+                raise Moved(f"facility {event['facility_id']} is at revision {current}, not {based_on}")
             db.execute("INSERT INTO events (facility_id, as_of, status, sitting_name, sitting_lon, sitting_lat, source, note)"
                        " VALUES (:facility_id, :as_of, :status, :sitting_name, :sitting_lon, :sitting_lat, :source, :note)", event)
             self._audit(db, who, "status event", event["facility_id"], before, event)
@@ -110,7 +141,11 @@ class Store:
 
     def events(self) -> pd.DataFrame:
         with self._connect() as db:
-            frame = pd.read_sql_query("SELECT * FROM events ORDER BY seq", db)
+            return self._events(db)
+
+    @staticmethod
+    def _events(db: sqlite3.Connection) -> pd.DataFrame:
+        frame = pd.read_sql_query("SELECT * FROM events ORDER BY seq", db)
         frame["as_of"] = pd.to_datetime(frame["as_of"])
         return frame[list(EVENT_COLUMNS)]
 
@@ -121,25 +156,30 @@ class Store:
 
     def incidents(self) -> gpd.GeoDataFrame:
         with self._connect() as db:
-            frame = pd.read_sql_query("SELECT * FROM incidents ORDER BY rowid", db)
+            return self._incidents(db)
+
+    @staticmethod
+    def _incidents(db: sqlite3.Connection) -> gpd.GeoDataFrame:
+        frame = pd.read_sql_query("SELECT * FROM incidents ORDER BY rowid", db)
         frame["date"] = pd.to_datetime(frame["date"])
         for column in ("fatalities", "geo_precision"):
             frame[column] = frame[column].astype("Int64")
         geometry = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"), crs="EPSG:4326")
         return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
+    def snapshot(self) -> Snapshot:
+        """Everything the store holds, read in one transaction: no write can fall between its parts."""
+        with self._connect() as db:
+            db.execute("BEGIN")
+            events, incidents = self._events(db), self._incidents(db)
+            db.execute("COMMIT")
+        counts = events["facility_id"].value_counts()
+        return Snapshot(len(events) + len(incidents), events, incidents, {str(k): int(v) for k, v in counts.items()})
+
     def apply(self, base: Dataset) -> Dataset:
         """The base dataset with the store's events and incidents; its version names the store's revision once
         anything was written."""
-        events = combine_events(base.events, self.events())
-        added = self.incidents()
-        incidents = base.incidents
-        if not added.empty:
-            incidents = added if incidents is None else gpd.GeoDataFrame(
-                pd.concat([incidents, added[incidents.columns]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-        revision = self.revision()  # an empty store leaves the version as `geo-justice layers list` prints it
-        versions = {**base.versions, "store": f"r{revision}"} if revision else base.versions
-        return replace(base, events=events, incidents=incidents, versions=versions)
+        return self.snapshot().apply(base)
 
     def save_scenario(self, key: str, spec: dict, who: str) -> None:
         """Keep a scenario (as submitted) under its content id; saving the same one again changes nothing."""
@@ -155,4 +195,15 @@ class Store:
     def scenario(self, key: str) -> dict | None:
         with self._connect() as db:
             row = db.execute("SELECT spec FROM scenarios WHERE id = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def save_route_plan(self, key: str, request: dict, plan: dict) -> None:
+        """Keep a route plan (its request and its solved form) under its content id."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect(write=True) as db:
+            db.execute("INSERT OR IGNORE INTO route_plans VALUES (?, ?, ?, ?)", (key, json.dumps(request), json.dumps(plan), now))
+
+    def route_plan(self, key: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT plan FROM route_plans WHERE id = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])

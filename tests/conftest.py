@@ -46,23 +46,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_server(data: Path, store: Path, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen]:
+    """`geo-justice serve` in its own process on a free loopback port, once it accepts connections."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
+                                "--data", str(data), "--port", str(port), "--store", str(store)],
+                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}", **(env or {})})
+    for _ in range(300):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return f"http://127.0.0.1:{port}", process
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
 @pytest.fixture(scope="module")
 def live_server(dataset, tmp_path_factory):
     """`geo-justice serve` in its own process on a free loopback port (GDAL holds the GIL while it reads)."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port),
-                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
-                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"})
+    url, process = start_server(dataset.root, tmp_path_factory.mktemp("live") / "store.sqlite")
     try:
-        for _ in range(300):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)

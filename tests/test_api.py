@@ -78,7 +78,7 @@ def test_filters_bbox_and_status_on_a_date(client, dataset):
     ("/collections/courts/items?offset=-1", 400, "parameter 'offset'"),
     ("/collections/courts/items?datetime=yesterday", 400, "datetime 'yesterday'"),
     ("/collections/courts/items?event_type=Battles", 400, "parameter 'event_type' does not apply to courts"),
-    ("/analysis/coverage?mode=hopeful", 400, "mode must be actual or nominal"),
+    ("/analysis/coverage?mode=hopeful", 400, "parameter 'mode': Input should be 'actual' or 'nominal'"),
     ("/analysis/coverage?as_of=someday", 400, "as_of must be a date"),
     ("/analysis/gaps?threshold=-5", 400, "parameter 'threshold'"),
 ])
@@ -109,7 +109,7 @@ def test_analysis_coverage_and_its_cache(client):
     every = next(row for row in body["summary"] if row["region"] == "All")
     assert every["nominal_120"] >= every["actual_120"] > 0
     assert body["manifest"]["parameters"]["access"]["resolution_m"] == 5000
-    engine = client.app.state.engine
+    engine = client.app.state.snapshot.engine
     before = len(engine.cache._items)
     again = client.get(url, headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304 and len(engine.cache._items) == before

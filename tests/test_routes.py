@@ -283,7 +283,7 @@ def client(dataset, tmp_path_factory):
     return TestClient(create_app(dataset.root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
-def test_api_plans_and_serves_the_route(client):
+def test_api_plans_and_serves_the_route(client, dataset):
     body = {"depots": ["Tombouctou"], "stops": ["Diré", {"name": "Goundam", "hearing_days": 2}], "start": "2024-01-08"}
     posted = client.post("/routes", json=body)
     assert posted.status_code == 201, posted.text
@@ -297,6 +297,9 @@ def test_api_plans_and_serves_the_route(client):
     assert {f["properties"]["name"] for f in geojson.json()["features"] if f["properties"]["kind"] == "stop"} == {"Diré", "Goundam"}
     assert "leaflet" in client.get(f"/maps/route/{plan_id}").text.lower()
     assert client.get("/routes/0000").status_code == 404
+    restarted = TestClient(create_app(dataset.root, store=client.app.state.store.path))  # plans are kept in the store
+    assert restarted.get(f"/routes/{plan_id}").json() == geojson.json()
+    assert restarted.get(f"/maps/route/{plan_id}").text == client.get(f"/maps/route/{plan_id}").text
 
 
 def test_api_bad_request_names_the_problem(client):

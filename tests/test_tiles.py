@@ -30,7 +30,7 @@ def client(dataset, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def access(client):
-    return client.app.state.engine.access(PARAMS)
+    return client.app.state.snapshot.engine.access(PARAMS)
 
 
 def cell_lonlat(access, row: int, col: int) -> tuple[float, float]:
@@ -165,7 +165,7 @@ def test_tiles_outside_the_data_are_transparent(client):
 
 
 def test_export_mbtiles_and_folder(client, tmp_path):
-    engine = client.app.state.engine
+    engine = client.app.state.snapshot.engine
     style = TileStyle("traveltime", PARAMS)
     count = export_tiles(engine, style, [4, 5], tmp_path / "t.mbtiles")
     with sqlite3.connect(tmp_path / "t.mbtiles") as db:
@@ -185,7 +185,7 @@ def test_export_mbtiles_and_folder(client, tmp_path):
 def test_a_failed_export_leaves_nothing_half_written(client, tmp_path, monkeypatch):
     import geo_justice.tiles as tiles
 
-    engine = client.app.state.engine
+    engine = client.app.state.snapshot.engine
     style = TileStyle("traveltime", PARAMS)
     export_tiles(engine, style, [4], tmp_path / "t.mbtiles")
     before = (tmp_path / "t.mbtiles").read_bytes()

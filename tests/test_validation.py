@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from geo_justice.cli import main
-from geo_justice.isodates import iso_date, iso_interval
+from geo_justice.collections import Interval
+from geo_justice.dates import iso_date
 from layers import LayerError, load_dataset, read_boundaries
 
 from .toy import make_dataset
@@ -130,10 +131,10 @@ def test_date_options_are_iso_only(text):
 
 def test_incident_window_is_an_iso_date_or_interval(tmp_path):
     for good in ("2023-11-17", "2023-01-01/2023-12-31", "../2023-01-01", "2023-01-01/..", "2023-01-01T06:00:00Z/2023-01-02"):
-        assert iso_interval(good) == good
+        Interval.parse(good)
     for bad in ("08/01/2024", "2023-01-01/08/01/2024", "../..", "/", "2023/2024", "now/.."):
         with pytest.raises(ValueError):
-            iso_interval(bad)
+            Interval.parse(bad)
     result = run("map", "coverage", "--incidents", "01/01/2023/..", "-o", tmp_path / "m.html")
     assert result.exit_code == 1 and "--incidents: '01/01/2023/..' is not a date or a start/end interval" in result.output
     assert not (tmp_path / "m.html").exists()

@@ -177,7 +177,7 @@ def test_layers_list_prints_the_version_the_service_and_tiles_use(dataset, tmp_p
     store = tmp_path / "store.sqlite"
     client = TestClient(create_app(dataset.root, store=store))
     printed = run("layers", "list", "--store", store).output.splitlines()[0]
-    served = client.app.state.engine.dataset.version
+    served = client.app.state.snapshot.engine.dataset.version
     assert f"(version {served})" in printed
     body = client.get("/analysis/coverage?resolution=20000&threshold=120").json()
     assert body["population"]["label"].startswith("people, 2023 estimate") and body["population"]["year"] == 2023

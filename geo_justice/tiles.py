@@ -21,12 +21,15 @@ import mercantile
 import numpy as np
 import pandas as pd
 import rasterio
+import rasterio.features
 import rasterio.warp
 from affine import Affine
+import geopandas as gpd
 from PIL import Image, ImageDraw
 
 from .access import AccessParams, Engine
 from .collections import Interval, incidents_view
+from . import country
 from .colours import (BASEMAP, INCIDENT_COLOUR, PRISON_COLOUR, RISK, STATUS_COLOURS, TRANSPARENT, TRAVELTIME, Ramp,
                       coverage_ramp, rgba)
 from .export import atomic_write
@@ -34,7 +37,7 @@ from .grid import Grid
 
 TILE = 256
 #: Bump when the rendering of any layer changes: it is part of every tile's version and ETag.
-STYLE_VERSION = "s1"
+STYLE_VERSION = "s2"
 RASTER_LAYERS = ("traveltime", "coverage", "risk", "basemap")
 POINT_LAYERS = ("courts", "prisons", "incidents")
 LAYERS = RASTER_LAYERS + POINT_LAYERS
@@ -176,8 +179,25 @@ def mercator_classes(engine: Engine, style: TileStyle) -> MercatorRaster:
                                             lambda m: m.nbytes)
         values = np.take(classes.ravel(), np.maximum(index.values, 0))
         values[index.values < 0] = TRANSPARENT
+        inside = engine.cache.get_or_compute(("country-mask", engine.dataset.version, grid.key),
+                                             lambda: country_mask(engine.dataset, index),
+                                             lambda m: 0 if m is None else m.nbytes)
+        if inside is not None:
+            values[~inside] = TRANSPARENT
         return MercatorRaster(index.zoom, index.col0, index.row0, values)
     return engine.cache.get_or_compute(("mercator", engine.dataset.version, style.key), compute, lambda m: m.nbytes)
+
+
+def country_mask(dataset, raster: MercatorRaster) -> np.ndarray | None:
+    """True on the raster's Mercator pixels whose centre lies in the country; None when the dataset has no outline."""
+    shape = country.outline(dataset)
+    if shape is None:
+        return None
+    mercator = gpd.GeoSeries([shape], crs="EPSG:4326").to_crs("EPSG:3857")
+    size = 2 * EARTH_HALF / (TILE * 2**raster.zoom)
+    transform = Affine(size, 0, -EARTH_HALF + raster.col0 * size, 0, -size, EARTH_HALF - raster.row0 * size)
+    return rasterio.features.geometry_mask(list(mercator), raster.values.shape,
+                                           transform, invert=True)
 
 
 def encode_png(classes: np.ndarray, palette: np.ndarray) -> bytes:
@@ -305,8 +325,11 @@ def render_tile(engine: Engine, style: TileStyle, z: int, x: int, y: int) -> byt
 
 
 def bounds(engine: Engine, style: TileStyle) -> tuple[float, float, float, float]:
-    """WGS 84 bounds of the layer's data: the analysis grid."""
+    """WGS 84 bounds of the layer's data: the country (nothing is drawn outside it), else the analysis grid."""
     def compute() -> tuple[float, float, float, float]:
+        shape = country.outline(engine.dataset)
+        if shape is not None:
+            return tuple(float(round(v, 5)) for v in shape.bounds)
         grid = engine.grid(style.params.resolution_m)
         return tuple(float(round(v, 5)) for v in rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds))
     return engine.cache.get_or_compute(("bounds", engine.dataset.version, style.params.resolution_m), compute, lambda _: 64)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from geo_justice import __version__
 from geo_justice.access import Engine
@@ -14,7 +18,7 @@ from layers.catalog import load_dataset
 
 from layers.store import Store
 
-from . import analysis, features, maps, problems, scenarios, tiles, writes
+from . import analysis, docs, features, maps, problems, scenarios, tiles, writes
 from .http import token_table
 from .routes import router as routes_router
 
@@ -26,22 +30,33 @@ MAX_BODY = 20 * 1024 * 1024
 
 
 def create_app(data: str | Path | None = None, *, boundaries: str | Path | None = None, name_field: str = "shapeName",
-               tokens: list[str] | None = None, store: str | Path | None = None, max_body: int = MAX_BODY) -> FastAPI:
+               tokens: list[str] | None = None, store: str | Path | None = None, max_body: int = MAX_BODY,
+               prepare: bool = False) -> FastAPI:
     """The service on the dataset in `data` (default: embedded) plus what the store holds.
 
-    The store (SQLite) is created on first start and then reused, never overwritten.
+    The store (SQLite) is created on first start and then reused, never overwritten. With `prepare`, the
+    default map is computed in the background from start-up, and "ready" printed to stderr once it is.
     """
     base = load_dataset(data)
     if boundaries:
         base = base.with_boundaries(boundaries, name_field)
     store = Store(store or os.environ.get(STORE_ENV) or Path(".geo-justice") / "store.sqlite", base)
-    app = FastAPI(title="geo-justice", version=__version__,
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if prepare:
+            threading.Thread(target=prepare_default_map, args=(app,), name="prepare-default-map", daemon=True).start()
+        yield
+
+    app = FastAPI(title="geo-justice", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Who can reach a working court: layers as OGC API - Features, and access analyses.")
     app.state.base, app.state.store, app.state.lock, app.state.max_body = base, store, threading.Lock(), max_body
     app.state.revision = store.revision()
     app.state.engine = Engine(store.apply(base))
     given = tokens if tokens is not None else [t for t in os.environ.get(TOKENS_ENV, "").split(",") if t]
     app.state.tokens = token_table(given)
+    app.state.ready = threading.Event()
+    # HTML, JS and JSON compressed; PNG tiles already are
+    app.add_middleware(GZipMiddleware, minimum_size=1000, exclude_content_types=("text/event-stream", "image/png"))
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
                        expose_headers=["ETag"])
     problems.install(app)
@@ -60,4 +75,17 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(routes_router)
     app.include_router(tiles.router)
     app.include_router(maps.router)
+    app.include_router(docs.router)
     return app
+
+
+def prepare_default_map(app: FastAPI) -> None:
+    """Compute the default map (layers and page) now, then say so on stderr; a failure is reported, not fatal."""
+    start = time.perf_counter()
+    try:
+        maps.prepare_default_map(app.state.engine)
+    except Exception as exc:  # the page will then be computed when first asked for
+        print(f"geo-justice: could not prepare the default map ({exc})", file=sys.stderr, flush=True)
+    else:
+        print(f"geo-justice: ready (default map prepared in {time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
+    app.state.ready.set()

@@ -29,8 +29,13 @@ def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_typ
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    content = request.app.state.engine.cache.get_or_compute(("response", etag, date.today()), build, len)
+    content = request.app.state.engine.cache.get_or_compute(response_key(etag), build, len)
     return Response(content, media_type=media_type, headers=headers)
+
+
+def response_key(etag: str) -> tuple:
+    """The engine-cache key of a response's bytes (also used to prepare a response before anyone asks)."""
+    return ("response", etag, date.today())
 
 
 def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",

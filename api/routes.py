@@ -10,7 +10,7 @@ import json
 import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,7 @@ from geo_justice.conflict import ConflictParams
 from geo_justice.route_files import plan_geojson
 from geo_justice.routes import RoutePlan, plan_routes, route_request
 
+from web.i18n import check_lang
 from web.maps import page
 from web.route_map import route_map
 
@@ -101,5 +102,7 @@ def get_route(request: Request, plan_id: PlanId) -> JSONResponse:
 
 
 @router.get("/maps/route/{plan_id}", response_class=HTMLResponse, summary="A route plan on a map (HTML, Folium)")
-def route_map_page(request: Request, plan_id: PlanId) -> HTMLResponse:
-    return HTMLResponse(page(route_map(_plan(request, plan_id))))
+def route_map_page(request: Request, plan_id: PlanId,
+                   lang: str = Query("fr", description="Language of labels: fr (default) or en")) -> HTMLResponse:
+    check_lang(lang)
+    return HTMLResponse(page(route_map(_plan(request, plan_id), request.app.state.engine.dataset, lang=lang)))

@@ -2,6 +2,8 @@
 the favicon: the API's pages work with no network."""
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
@@ -28,8 +30,20 @@ def swagger_redirect() -> HTMLResponse:
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(openapi_url=request.app.openapi_url, title=f"{request.app.title} – API",
-                          redoc_js_url="/static/docs/redoc.standalone.js", redoc_favicon_url=FAVICON,
+                          redoc_js_url="/redoc.standalone.js", redoc_favicon_url=FAVICON,
                           with_google_fonts=False)
+
+
+@cache
+def redoc_script() -> bytes:
+    """ReDoc's script with its "powered by" logo taken from this service instead of its CDN."""
+    text = asset_path("docs/redoc.standalone.js").read_text(encoding="utf-8")
+    return text.replace("https://cdn.redoc.ly/redoc/logo-mini.svg", FAVICON).encode()
+
+
+@router.get("/redoc.standalone.js")
+def redoc_js() -> Response:
+    return Response(redoc_script(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/favicon.svg")

@@ -81,7 +81,7 @@ def test_served_page_loads_leaflet_from_the_service(client):
     assert all(u.startswith("/static/") for u in urls)
     for url in urls:
         assert client.get(url).status_code == 200
-    assert "/tiles/traveltime/{z}/{x}/{y}.png?resolution=5000&v=s1-" in decoded(response.text)
+    assert "/tiles/traveltime/{z}/{x}/{y}.png?resolution=5000&v=s2-" in decoded(response.text)
     again = client.get(f"/maps/coverage?resolution={RES}&lang=en", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
 
@@ -112,7 +112,7 @@ def test_embed_page_and_snippet(client):
     embed = client.get(f"/embed/traveltime?resolution={RES}")
     assert embed.status_code == 200
     text = decoded(embed.text)
-    assert "/tiles/traveltime/{z}/{x}/{y}.png?resolution=5000&v=s1-" in text
+    assert "/tiles/traveltime/{z}/{x}/{y}.png?resolution=5000&v=s2-" in text
     assert "Temps de trajet (minutes)" in text and "L.control.layers" not in text
     snippet = client.get(f"/embed/traveltime/snippet?resolution={RES}&lang=en").text
     assert snippet.startswith('<iframe src="http://testserver/embed/traveltime?resolution=5000&amp;lang=en"')

@@ -116,11 +116,16 @@ class ExternalBasemap(MacroElement):
 
 
 class FitView(MacroElement):
-    """Fits the map to bounds at once (no animation: layers added next load the final view's tiles only)."""
+    """Fits the map to bounds at once (no animation: layers added next load the final view's tiles only), beside
+    the legend on a wide screen."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false});
+(function () {
+    var wide = window.innerWidth >= 900;  // leave the legend's column free on a laptop
+    {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false,
+        paddingTopLeft: [wide ? 50 : 0, 0], paddingBottomRight: [wide ? 290 : 0, 0]});
+})();
 {% endmacro %}""")
 
     def __init__(self, bounds: list[list[float]]) -> None:
@@ -138,8 +143,14 @@ def sources_line(fmap: folium.Map, lang: str, sources: list[str]) -> None:
     """A one-line attribution in the page's language; "Sources" opens every source, with its modelled /
     synthetic label."""
     full = list(dict.fromkeys(sources))
-    js_call("sources", html.escape(label(lang, "data_short")), label(lang, "sources"), label(lang, "sources_title"),
+    js_call("sources", short_sources(lang), label(lang, "sources"), label(lang, "sources_title"),
             full).add_to(fmap)
+
+
+def short_sources(lang: str) -> str:
+    """The attribution line's text: on a phone without its first words."""
+    head, _, rest = label(lang, "data_short").partition(": ") if lang == "en" else label(lang, "data_short").partition(" : ")
+    return f'<span class="gj-detail">{html.escape(head)}{": " if lang == "en" else " : "}</span>{html.escape(rest)}'
 
 
 def _geojson(frame: gpd.GeoDataFrame | None, tolerance: float = SIMPLIFY_DEG) -> dict | None:
@@ -192,8 +203,7 @@ def _base_map(engine: Engine, params: AccessParams, lang: str, tile_url: TileUrl
     if tile_url is None:
         layer = _raster(engine, basemap, label(lang, "basemap"), None, show=True, opacity=1.0)
     else:
-        layer = folium.TileLayer(tile_url(basemap), name=label(lang, "basemap"), attr="geo-justice", overlay=False,
-                                 max_zoom=18)
+        layer = service_tiles(tile_url(basemap), label(lang, "basemap"), overlay=False)
     layer.add_to(fmap)
     fmap.basemap_layer = layer
     js_call("basemap", basemap_data(engine.dataset)).add_to(fmap)
@@ -201,12 +211,18 @@ def _base_map(engine: Engine, params: AccessParams, lang: str, tile_url: TileUrl
     return fmap
 
 
+def service_tiles(url: str, name: str, *, overlay: bool, show: bool = True, opacity: float = 1.0) -> folium.TileLayer:
+    """The service's own tiles; their sources are in the page's sources line, not repeated per layer."""
+    layer = folium.TileLayer(url, name=name, attr="geo-justice", overlay=overlay, show=show, opacity=opacity, max_zoom=18)
+    layer.options.pop("attribution", None)
+    return layer
+
+
 def _raster(engine: Engine, style: TileStyle, name: str, tile_url: TileUrl | None, *, show: bool,
             opacity: float = 0.85) -> folium.map.Layer:
     """A raster layer as the service's tiles, or embedded as one image."""
     if tile_url is not None:
-        return folium.TileLayer(tile_url(style), name=name, attr="geo-justice", overlay=True, show=show,
-                                opacity=opacity, max_zoom=18)
+        return service_tiles(tile_url(style), name, overlay=True, show=show, opacity=opacity)
     png, corners = overlay_png(engine, style)
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
     return folium.raster_layers.ImageOverlay(uri, bounds=[list(c) for c in corners], name=name, show=show,
@@ -498,8 +514,7 @@ def embed_map(engine: Engine, style: TileStyle, tile_url: TileUrl, *, lang: str 
     check_lang(lang)
     title = embed_title(engine, style, lang)
     fmap = _base_map(engine, style.params, lang, tile_url, title=title)
-    layer = folium.TileLayer(tile_url(style), name=style.layer, attr="geo-justice", overlay=True, opacity=0.85,
-                             max_zoom=18)
+    layer = service_tiles(tile_url(style), title, overlay=True, opacity=0.85)
     layer.add_to(fmap)
     html_box(fmap, f"<b>{html.escape(title)}</b>", "topright", "gj-title")
     if style.layer in RASTER_LAYERS:

@@ -9,7 +9,8 @@ import folium
 from geo_justice.routes import RoutePlan, TeamPlan
 
 from .i18n import check_lang, date_text, label, number
-from .maps import ExternalBasemap, JsRef, basemap_data, html_box, js_call, new_map, reference_sources, section
+from .maps import (ExternalBasemap, JsRef, basemap_data, html_box, js_call, new_map, reference_sources, section,
+                   short_sources)
 
 #: Okabe-Ito colours, one per team (colour-blind safe).
 COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
@@ -48,9 +49,9 @@ def _summary(plan: RoutePlan, lang: str) -> str:
     return "<br>".join(lines)
 
 
-def _stop_icon(colour: str, order: int, day: str) -> folium.DivIcon:
+def _stop_icon(colour: str, order: int, name: str, day: str) -> folium.DivIcon:
     return folium.DivIcon(html=f'<span style="background:{colour}">{order}</span>'
-                               f'<b class="gj-stop-day">{html.escape(day)}</b>',
+                               f'<b class="gj-stop-day">{html.escape(name)}<br>{html.escape(day)}</b>',
                           icon_size=(26, 26), icon_anchor=(13, 13), class_name="gj-stop")
 
 
@@ -90,7 +91,7 @@ def route_map(plan: RoutePlan, dataset=None, *, lang: str = "fr") -> folium.Map:
             dates = ", ".join(date_text(lang, d.date) for d in days)
             popup = (f"<b>{order}. {html.escape(stop.place.name)}</b><br>{html.escape(_day_text(lang, days))}: "
                      f"{html.escape(dates)}<br>{label(lang, 'priority')}: {stop.priority}")
-            folium.Marker((stop.place.lat, stop.place.lon), icon=_stop_icon(colour, order, _day_text(lang, days)),
+            folium.Marker((stop.place.lat, stop.place.lon), icon=_stop_icon(colour, order, stop.place.name, _day_text(lang, days)),
                           tooltip=html.escape(f"{order}. {stop.place.name}"),
                           popup=folium.Popup(popup, max_width=300)).add_to(group)
         group.add_to(fmap)
@@ -106,7 +107,7 @@ def route_map(plan: RoutePlan, dataset=None, *, lang: str = "fr") -> folium.Map:
     html_box(fmap, _summary(plan, lang), "topright", "gj-title")
     js_call("legend", sections, label(lang, "legend")).add_to(fmap)
     sources = [ATTRIBUTION, *(reference_sources(dataset) if dataset is not None else [])]
-    js_call("sources", html.escape("geo-justice" if dataset is None else label(lang, "data_short")), label(lang, "sources"),
+    js_call("sources", "geo-justice" if dataset is None else short_sources(lang), label(lang, "sources"),
             label(lang, "sources_title"), sources).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
     js_call("responsive").add_to(fmap)

@@ -99,7 +99,7 @@
       var zoom = map.getZoom(), taken = [], size = map.getSize();
       places.forEach(function (p) {
         if (p[3] > zoom + 2.5) { return; }
-        var pt = map.latLngToContainerPoint([p[0], p[1]]), w = p[2].length * 6.2 + 10, box = [pt.x - 3, pt.y - 8, pt.x + w, pt.y + 8];
+        var pt = map.latLngToContainerPoint([p[0], p[1]]), w = p[2].length * 6.5 + 16, box = [pt.x - 3, pt.y - 8, pt.x + w, pt.y + 8];
         if (pt.x < 0 || pt.y < 0 || pt.x > size.x || pt.y > size.y) { return; }
         for (var i = 0; i < taken.length; i++) {
           var t = taken[i];
@@ -107,7 +107,7 @@
         }
         taken.push(box);
         L.marker([p[0], p[1]], {pane: labels, interactive: false, keyboard: false, icon: L.divIcon({
-          className: "gj-place" + (p[3] <= 4 ? " gj-place-major" : ""), iconSize: null, iconAnchor: [3, 3],
+          className: "gj-place" + (p[3] <= 4 ? " gj-place-major" : ""), iconSize: null, iconAnchor: [3, 6],
           html: '<span class="gj-dot"></span>' + esc(p[2])})}).addTo(layer);
       });
     }
@@ -174,7 +174,7 @@
         var first = a.members[0];
         var marker = L.marker([first.item.lat, first.item.lon], {pane: fpane, icon: icon(a.members), keyboard: true,
           title: a.members.map(function (m) { return m.item.name; }).join(" · "), riseOnHover: true});
-        marker.on("click", function (e) { show(e.latlng); });
+        marker.on("click", function (e) { show(map.mouseEventToLatLng(e.originalEvent)); });  // not the marker's place
         marker.addTo(first.layer.group);
       });
     }

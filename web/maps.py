@@ -364,13 +364,13 @@ def _incidents(engine: Engine, window: Interval, lang: str) -> tuple[list[folium
 
 
 def _outlines(frame: gpd.GeoDataFrame, name: str, fields: list[str], aliases: list[str], style: dict,
-              show: bool) -> folium.GeoJson:
-    """Polygons, simplified for the page, with a popup of `fields`."""
+              show: bool, lang: str) -> folium.GeoJson:
+    """Polygons, simplified for the page, with a popup of `fields` (numbers written in `lang`)."""
     slim = frame[fields + ["geometry"]].copy()
     slim["geometry"] = slim.geometry.simplify(SIMPLIFY_DEG)
     for column in fields:
-        if pd.api.types.is_float_dtype(slim[column]):
-            slim[column] = slim[column].round(0).astype("int64")
+        if pd.api.types.is_numeric_dtype(slim[column]):
+            slim[column] = [number(lang, v) for v in slim[column]]
     return folium.GeoJson(slim.to_json(), name=name, show=show, style_function=lambda _: style,
                           popup=folium.GeoJsonPopup(fields=fields, aliases=aliases))
 
@@ -406,13 +406,13 @@ def coverage_map(engine: Engine, params: AccessParams, *, threshold: float = 120
     catchments = analysis.catchment_areas(engine, params).layers["catchments"]
     layer = _outlines(catchments, label(lang, "catchments"), ["name", "population"],
                       [label(lang, "courts", date=date_text(lang, params.as_of)), label(lang, "population")],
-                      {"fill": False, "color": "#444444", "weight": 1}, False)
+                      {"fill": False, "color": "#444444", "weight": 1}, False, lang)
     layer.add_to(fmap)
     sections.append(section(layer, label(lang, "catchments"), [["line", "#444444", "", label(lang, "catchment_line")]]))
     gaps = analysis.access_gaps(engine, params, threshold).layers["gaps"]
     if len(gaps):
         layer = _outlines(gaps, label(lang, "gaps", t=threshold), ["name", "population"], ["", label(lang, "population")],
-                          {"color": "#cc79a7", "weight": 2, "fillColor": "#cc79a7", "fillOpacity": 0.3}, True)
+                          {"color": "#cc79a7", "weight": 2, "fillColor": "#cc79a7", "fillOpacity": 0.3}, True, lang)
         layer.add_to(fmap)
         sections.append(section(layer, label(lang, "gaps", t=threshold),
                                 [["area", "#cc79a7", "#cc79a7", label(lang, "gap_area")]]))
@@ -463,7 +463,8 @@ def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, thre
         rows = changes[changes["change"] == kind]
         if len(rows):  # an empty category is left out, of the map and of the legend
             layer = _outlines(rows, label(lang, kind, t=threshold), ["population"], [label(lang, "population")],
-                              {"color": colour, "weight": 4, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.5}, True)
+                              {"color": colour, "weight": 4, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.5}, True,
+                              lang)
             layer.add_to(fmap)
             sections.append(section(layer, label(lang, kind, t=threshold), [["area", colour, colour, label(lang, f"{kind}_area")]]))
     delta = result.layers["facilities"].set_index("id")

@@ -69,7 +69,7 @@ def test_gap_hotspots_carry_their_population(client):
     gaps = analysis.access_gaps(engine, AccessParams(resolution_m=float(RES)), 120.0).layers["gaps"]
     text = decoded(client.get(f"/maps/coverage?resolution={RES}&lang=en").text)
     top = gaps.iloc[0]
-    assert f'"population": {round(top["population"])}' in text and top["name"] in text
+    assert f'"population": "{round(top["population"]):,}"' in text and top["name"] in text  # written in English
     assert "Access gaps (beyond 120 min)" in text
 
 

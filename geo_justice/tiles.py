@@ -262,18 +262,19 @@ def point_marks(engine: Engine, style: TileStyle) -> Marks:
         counts = frame.get("incidents", pd.Series(1, index=frame.index)).fillna(1).astype(float)
         scale = np.where(frame["kind"] == "aggregate", np.minimum(np.sqrt(counts), 4.0), 0.6)
         dots = pd.DataFrame({"lon": (box["minx"] + box["maxx"]) / 2, "lat": (box["miny"] + box["maxy"]) / 2,
-                             "scale": scale, "colour": INCIDENT_COLOUR + "c0"})
+                             "scale": scale, "colour": INCIDENT_COLOUR + "c0", "ring": False})
         return Marks(dots.reset_index(drop=True), no_lines)
     kind = "court" if style.layer == "courts" else "prison"
     frame = dataset.facilities_as_of(kind, as_of)
     colours = frame["status"].map(STATUS_COLOURS).fillna(STATUS_COLOURS["unknown"])
     dots = pd.DataFrame({"lon": frame.geometry.x, "lat": frame.geometry.y, "scale": 1.0 if kind == "court" else 1.2,
-                         "colour": colours if kind == "court" else PRISON_COLOUR})
+                         "colour": colours if kind == "court" else PRISON_COLOUR,
+                         "ring": frame["status"].eq("closed") if kind == "court" else False})  # closed: a ring
     moved = frame[frame["sitting_name"].fillna("") != ""]
     lines = pd.DataFrame({"lon0": moved.geometry.x, "lat0": moved.geometry.y,
                           "lon1": moved["sitting_lon"].astype(float), "lat1": moved["sitting_lat"].astype(float)})
     sitting = pd.DataFrame({"lon": lines["lon1"], "lat": lines["lat1"], "scale": 0.6,
-                            "colour": colours[moved.index] if len(moved) else []})
+                            "colour": colours[moved.index] if len(moved) else [], "ring": False})
     return Marks(pd.concat([dots, sitting], ignore_index=True), lines.reset_index(drop=True))
 
 
@@ -305,8 +306,13 @@ def point_tile(engine: Engine, style: TileStyle, z: int, x: int, y: int) -> byte
     draw = ImageDraw.Draw(image)
     for a, b, c, d in zip(lx0[crossing], ly0[crossing], lx1[crossing], ly1[crossing]):
         draw.line([(a, b), (c, d)], fill=(40, 40, 40, 220), width=2)
-    for cx, cy, rr, colour in zip(px[near], py[near], r[near], marks.dots["colour"].to_numpy()[near]):
-        draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=rgba(colour), outline=(255, 255, 255, 230))
+    for cx, cy, rr, colour, ring in zip(px[near], py[near], r[near], marks.dots["colour"].to_numpy()[near],
+                                        marks.dots["ring"].to_numpy()[near]):
+        if ring:  # status by shape too: a closed court is a thick ring
+            draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=(255, 255, 255, 230), outline=rgba(colour),
+                         width=max(2, round(rr / 2.5)))
+        else:
+            draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=rgba(colour), outline=(255, 255, 255, 230))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -240,3 +240,14 @@ def test_tilejson_bounds_are_the_country(client, dataset):
 def _rings(geometry: dict) -> list:
     polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
     return [ring for polygon in polygons for ring in polygon]
+
+
+def test_closed_court_tile_is_a_ring(client, dataset):
+    closed = dataset.facilities_as_of("court", PARAMS.as_of).query("status == 'closed' and sitting_name == ''")
+    court = closed.iloc[0]
+    lon, lat = court.geometry.x, court.geometry.y
+    tile, png = get_tile(client, "courts", lon, lat, 8)
+    assert pixel(png, tile, lon, lat)[:3] == (255, 255, 255)  # hollow at the centre ...
+    left, bottom, right, top = mercantile.bounds(tile)
+    edge = lon + (right - left) / 256 * (2.5 + 8 / 2 - 1)  # ... its outline one pixel inside the dot's radius
+    assert pixel(png, tile, edge, lat) == rgba(STATUS_COLOURS["closed"])

@@ -155,8 +155,9 @@
             "</summary>" + it.html + "</details>";
         }).join("") + "</div>";
       }
-      L.popup({maxWidth: 320, maxHeight: Math.max(160, map.getSize().y - 120), autoPanPaddingTopLeft: [50, 60],
-               autoPanPaddingBottomRight: [20, 40]}).setLatLng([items[0].lat, items[0].lon]).setContent(html).openOn(map);
+      L.popup({maxWidth: Math.min(320, map.getSize().x - 70), maxHeight: Math.max(160, map.getSize().y - 140),
+               autoPanPaddingTopLeft: [50, 60], autoPanPaddingBottomRight: [20, 40]})
+        .setLatLng([items[0].lat, items[0].lon]).setContent(html).openOn(map);
       return true;
     }
     function draw() {

@@ -9,6 +9,7 @@ import base64
 import html
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -171,9 +172,29 @@ def basemap_data(dataset) -> dict:
          int(p) if pd.notna(p) else 0]
         for g, n, r, p in zip(places.geometry, places["name"], places.get("scalerank", pd.Series(5, index=places.index)),
                               places.get("pop_max", pd.Series(0, index=places.index)))]
+    towns += settlement_labels(dataset, {_plain(t[2]) for t in towns})
     return {"country": _geojson(dataset.country), "regions": _geojson(dataset.boundaries),
             "borders": _geojson(layers.get("borders")), "rivers": _geojson(layers.get("rivers")),
             "lakes": _geojson(layers.get("lakes")), "places": towns}
+
+
+def _plain(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def settlement_labels(dataset, known: set[str]) -> list[list]:
+    """The dataset's settlements not already named by Natural Earth, ranked by population so that they
+    appear as one zooms in (rank 6 above 50,000 people, 7 above 20,000, 8 above 10,000, else 9)."""
+    frame = dataset.settlements
+    if frame is None or not len(frame):
+        return []
+    out = []
+    for geometry, name, people in zip(frame.geometry, frame["name"], frame.get("population", pd.Series(0, index=frame.index))):
+        people = float(people) if pd.notna(people) else 0.0
+        if _plain(str(name)) not in known:
+            rank = 6 if people > 50_000 else 7 if people > 20_000 else 8 if people > 10_000 else 9
+            out.append([round(float(geometry.y), 4), round(float(geometry.x), 4), str(name), rank, int(people)])
+    return out
 
 
 def view_bounds(engine: Engine, params: AccessParams) -> list[list[float]]:

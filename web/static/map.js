@@ -68,7 +68,7 @@
 
   /* The country, its regions, neighbours' borders, rivers, lakes, drawn under and over the rasters; town labels. */
   gj.basemap = function (map, data) {
-    var under = pane(map, "gjLand", 150), lines = pane(map, "gjLines", 410), labels = pane(map, "gjLabels", 450);
+    var under = pane(map, "gjLand", 150), lines = pane(map, "gjLines", 410), labels = pane(map, "gjLabels", 640);
     map.getContainer().style.background = "#dde3e6";
     if (data.country) {
       L.geoJSON(data.country, {pane: under, interactive: false,

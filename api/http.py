@@ -38,8 +38,13 @@ def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_typ
     if heavy:
         pool, make = request.app.state.pool, build
         build = lambda: pool.run(make)  # noqa: E731
-    content = request.app.state.snapshot.engine.cache.get_or_compute(("response", etag, date.today()), build, len)
+    content = request.app.state.snapshot.engine.cache.get_or_compute(response_key(etag), build, len)
     return Response(content, media_type=media_type, headers=headers)
+
+
+def response_key(etag: str) -> tuple:
+    """The engine-cache key of a response's bytes (also used to prepare a response before anyone asks)."""
+    return ("response", etag, date.today())
 
 
 def respond(request: Request, etag: str, body: Callable[[], dict], *, media_type: str = "application/json",

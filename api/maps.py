@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from geo_justice import prepare
+from geo_justice.access import Engine, access_params
 from geo_justice.collections import Interval
 from geo_justice.tiles import TileStyle, attribution
 from web.i18n import check_lang, label
@@ -15,7 +17,7 @@ from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
 from .deps import current_engine
 from .analysis import Params
-from .http import cached, etag_for
+from .http import cached, etag_for, response_key
 from .scenarios import ScenarioId, saved
 from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
 
@@ -33,8 +35,26 @@ def html_page(request: Request, parts: tuple, build: Callable[[], str], max_age:
 
 def served_tiles(request: Request) -> TileUrl:
     """Versioned tile URLs of the service for the request's style parameters."""
-    pairs, version = style_pairs(request), current_engine(request).dataset.version
+    return tile_urls(current_engine(request), style_pairs(request))
+
+
+def tile_urls(engine: Engine, pairs: list[tuple[str, str]]) -> TileUrl:
+    version = engine.dataset.version
     return lambda style: tile_template(style.layer, pairs, style.version(version))
+
+
+def coverage_etag(engine: Engine, p, threshold: float, lang: str, incidents: str | None) -> str:
+    return etag_for(engine.dataset.version, "map", p, threshold, lang, incidents)
+
+
+def prepare_default_map(engine: Engine, threshold: float = 120.0) -> None:
+    """The default question's layers, then `/maps/coverage` (no parameters) in French and English, into the cache."""
+    p = access_params(as_of=engine.dataset.default_as_of)
+    prepare.default_layers(engine, p, threshold)
+    for lang in ("fr", "en"):
+        build = lambda lang=lang: page(coverage_map(engine, p, threshold=threshold, lang=lang,
+                                                    tile_url=tile_urls(engine, []))).encode()
+        engine.cache.get_or_compute(response_key(coverage_etag(engine, p, threshold, lang, None)), build, len)
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="The coverage map (Folium, works offline)")
@@ -44,8 +64,10 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
     check_lang(lang)
     window = Interval.parse(incidents) if incidents else None
     engine, tiles = current_engine(request), served_tiles(request)
-    return html_page(request, ("map", p, threshold, lang, incidents), lambda: page(
-        coverage_map(engine, p, threshold=threshold, lang=lang, window=window, tile_url=tiles)))
+    etag = coverage_etag(engine, p, threshold, lang, incidents)
+    return cached(request, etag, lambda: page(coverage_map(engine, p, threshold=threshold, lang=lang, window=window,
+                                                           tile_url=tiles)).encode(),
+                  media_type=HTML, cache_control="public, max-age=300", heavy=True)
 
 
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")

@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import Field
 
@@ -18,6 +18,7 @@ from geo_justice.route_files import plan_geojson
 from geo_justice.route_solver import default_seconds
 from geo_justice.routes import plan_routes, route_request
 
+from web.i18n import LANGS, check_lang
 from web.maps import page
 from web.route_map import route_map
 
@@ -81,7 +82,8 @@ def post_route(request: Request, body: RouteBody, engine: EngineDep, store: Stor
             options = body.model_dump(exclude={"depots", "stops", "resolution"}, mode="json")
             plan = plan_routes(engine, route_request(engine.dataset, [_spec(d) for d in body.depots],
                                                      [_spec(s) for s in body.stops], resolution_m=body.resolution, **options))
-            return {"summary": plan.summary(), "geojson": plan_geojson(plan), "map": page(route_map(plan))}
+            return {"summary": plan.summary(), "geojson": plan_geojson(plan),
+                    "maps": {lang: page(route_map(plan, engine.dataset, lang=lang)) for lang in LANGS}}
         saved = request.app.state.pool.run(solve)
         store.save_route_plan(plan_id, asked, saved)
     links = [{"href": f"/routes/{plan_id}", "rel": "alternate", "type": GEOJSON},
@@ -97,5 +99,6 @@ def get_route(plan_id: PlanId, store: StoreDep) -> Response:
 
 
 @router.get("/maps/route/{plan_id}", response_class=HTMLResponse, summary="A route plan on a map (HTML, Folium)")
-def route_map_page(plan_id: PlanId, store: StoreDep) -> HTMLResponse:
-    return HTMLResponse(saved_plan(store, plan_id)["map"])
+def route_map_page(plan_id: PlanId, store: StoreDep,
+                   lang: str = Query("fr", description="Language of labels: fr (default) or en")) -> HTMLResponse:
+    return HTMLResponse(saved_plan(store, plan_id)["maps"][check_lang(lang)])

@@ -583,8 +583,9 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin
     from api.server import serve as run_server
 
     app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field,
-                                                  admin_level=admin_level, store=store))
-    click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)")
+                                         admin_level=admin_level, store=store, prepare=True))
+    click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs); preparing the default map, "
+               "'ready' follows on stderr")
     run_server(app, host, port)
 
 
@@ -610,8 +611,11 @@ def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int
           drive_hours: float, hearing_days: int, risk: str, risk_level: float, penalty: float, resolution: float,
           seconds: float | None, output: Path | None, gpx: Path | None, csv_path: Path | None, map_path: Path | None) -> None:
     """Plan mobile-hearing circuits from depots through towns, by day, away from recent incidents."""
+    loaded = []
+
     def plan():
         dataset = load_dataset(data_dir)
+        loaded.append(dataset)
         request = route_request(dataset, list(depots), parse_stops(stops), hearing_days=hearing_days, risk=risk,
                                 risk_level=risk_level, penalty=penalty, start=start, teams=teams, max_days=max_days,
                                 max_drive_hours=drive_hours, resolution_m=resolution, solver_seconds=seconds)
@@ -624,7 +628,7 @@ def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int
     if map_path:
         from web.maps import page
         from web.route_map import route_map
-        writers[map_path] = lambda: page(route_map(result), self_contained=True)
+        writers[map_path] = lambda: page(route_map(result, loaded[0]), self_contained=True)
     for path, text in writers.items():
         if path is not None:
             atomic_write(path, lambda target, text=text: target.write_text(text(), encoding="utf-8"))

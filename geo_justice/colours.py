@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 TRANSPARENT = 255
-STATUS_COLOURS = {"operational": "#1a9850", "partial": "#fdae61", "closed": "#d73027", "unknown": "#878787"}
-PRISON_COLOUR = "#542788"
-INCIDENT_COLOUR = "#b2182b"
+#: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies); maps add a shape per status too.
+STATUS_COLOURS = {"operational": "#009e73", "partial": "#e69f00", "closed": "#d55e00", "unknown": "#999999"}
+PRISON_COLOUR = "#0072b2"
+INCIDENT_COLOUR = "#404040"
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,12 @@ def rgba(colour: str) -> tuple[int, int, int, int]:
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16), alpha
 
 
-#: Minutes to the nearest counting facility: from green (close) through yellow to dark purple (far).
+#: Minutes to the nearest counting facility: viridis (colour-blind safe, light when close, dark when far).
 TRAVELTIME = Ramp(
     breaks=(15, 30, 60, 90, 120, 180, 240, 360, 480),
-    colours=("#1a9850d0", "#66bd63d0", "#a6d96ad0", "#d9ef8bd0", "#fee08bd0", "#fdae61d0", "#f46d43d0",
-             "#d73027d0", "#a50026d0", "#67001fd0"),
-    extra="#252525d0",
+    colours=("#fde725d0", "#b5de2bd0", "#6ece58d0", "#35b779d0", "#1f9e89d0", "#26828ed0", "#31688ed0",
+             "#3e4989d0", "#482878d0", "#440154d0"),
+    extra="#8c8c8cd0",
 )
 #: Persons per km² (the service's own basemap): land in light beige, settled areas darker.
 BASEMAP = Ramp(breaks=(1, 5, 20, 100, 500),
@@ -80,5 +81,5 @@ RISK = Ramp(breaks=(0.5, 2, 5, 10, 20, 50),
 
 
 def coverage_ramp(threshold: float) -> Ramp:
-    """Within `threshold` minutes (green), beyond it (red), unreachable (black)."""
-    return Ramp(breaks=(threshold,), colours=("#1a9850b0", "#d73027b0"), extra="#252525d0")
+    """Within `threshold` minutes (blue), beyond it (orange), unreachable (grey): colour-blind safe."""
+    return Ramp(breaks=(threshold,), colours=("#0072b2b0", "#e69f00b0"), extra="#8c8c8cd0")

@@ -21,12 +21,15 @@ import mercantile
 import numpy as np
 import pandas as pd
 import rasterio
+import rasterio.features
 import rasterio.warp
 from affine import Affine
+import geopandas as gpd
 from PIL import Image, ImageDraw
 
 from .access import AccessParams, Engine
 from .collections import Interval, incidents_view
+from . import country
 from .colours import (BASEMAP, INCIDENT_COLOUR, PRISON_COLOUR, RISK, STATUS_COLOURS, TRANSPARENT, TRAVELTIME, Ramp,
                       coverage_ramp, rgba)
 from .export import atomic_write
@@ -34,7 +37,7 @@ from .grid import Grid
 
 TILE = 256
 #: Bump when the rendering of any layer changes: it is part of every tile's version and ETag.
-STYLE_VERSION = "s1"
+STYLE_VERSION = "s2"
 RASTER_LAYERS = ("traveltime", "coverage", "risk", "basemap")
 POINT_LAYERS = ("courts", "prisons", "incidents")
 LAYERS = RASTER_LAYERS + POINT_LAYERS
@@ -176,8 +179,25 @@ def mercator_classes(engine: Engine, style: TileStyle) -> MercatorRaster:
                                             lambda m: m.nbytes)
         values = np.take(classes.ravel(), np.maximum(index.values, 0))
         values[index.values < 0] = TRANSPARENT
+        inside = engine.cache.get_or_compute(("country-mask", engine.dataset.version, grid.key),
+                                             lambda: country_mask(engine.dataset, index),
+                                             lambda m: 0 if m is None else m.nbytes)
+        if inside is not None:
+            values[~inside] = TRANSPARENT
         return MercatorRaster(index.zoom, index.col0, index.row0, values)
     return engine.cache.get_or_compute(("mercator", engine.dataset.version, style.key), compute, lambda m: m.nbytes)
+
+
+def country_mask(dataset, raster: MercatorRaster) -> np.ndarray | None:
+    """True on the raster's Mercator pixels whose centre lies in the country; None when the dataset has no outline."""
+    shape = country.outline(dataset)
+    if shape is None:
+        return None
+    mercator = gpd.GeoSeries([shape], crs="EPSG:4326").to_crs("EPSG:3857")
+    size = 2 * EARTH_HALF / (TILE * 2**raster.zoom)
+    transform = Affine(size, 0, -EARTH_HALF + raster.col0 * size, 0, -size, EARTH_HALF - raster.row0 * size)
+    return rasterio.features.geometry_mask(list(mercator), raster.values.shape,
+                                           transform, invert=True)
 
 
 def encode_png(classes: np.ndarray, palette: np.ndarray) -> bytes:
@@ -242,18 +262,19 @@ def point_marks(engine: Engine, style: TileStyle) -> Marks:
         counts = frame.get("incidents", pd.Series(1, index=frame.index)).fillna(1).astype(float)
         scale = np.where(frame["kind"] == "aggregate", np.minimum(np.sqrt(counts), 4.0), 0.6)
         dots = pd.DataFrame({"lon": (box["minx"] + box["maxx"]) / 2, "lat": (box["miny"] + box["maxy"]) / 2,
-                             "scale": scale, "colour": INCIDENT_COLOUR + "c0"})
+                             "scale": scale, "colour": INCIDENT_COLOUR + "c0", "ring": False})
         return Marks(dots.reset_index(drop=True), no_lines)
     kind = "court" if style.layer == "courts" else "prison"
     frame = dataset.facilities_as_of(kind, as_of)
     colours = frame["status"].map(STATUS_COLOURS).fillna(STATUS_COLOURS["unknown"])
     dots = pd.DataFrame({"lon": frame.geometry.x, "lat": frame.geometry.y, "scale": 1.0 if kind == "court" else 1.2,
-                         "colour": colours if kind == "court" else PRISON_COLOUR})
+                         "colour": colours if kind == "court" else PRISON_COLOUR,
+                         "ring": frame["status"].eq("closed") if kind == "court" else False})  # closed: a ring
     moved = frame[frame["sitting_name"].fillna("") != ""]
     lines = pd.DataFrame({"lon0": moved.geometry.x, "lat0": moved.geometry.y,
                           "lon1": moved["sitting_lon"].astype(float), "lat1": moved["sitting_lat"].astype(float)})
     sitting = pd.DataFrame({"lon": lines["lon1"], "lat": lines["lat1"], "scale": 0.6,
-                            "colour": colours[moved.index] if len(moved) else []})
+                            "colour": colours[moved.index] if len(moved) else [], "ring": False})
     return Marks(pd.concat([dots, sitting], ignore_index=True), lines.reset_index(drop=True))
 
 
@@ -286,8 +307,13 @@ def point_tile(engine: Engine, style: TileStyle, z: int, x: int, y: int) -> byte
     draw = ImageDraw.Draw(image)
     for a, b, c, d in zip(lx0[crossing], ly0[crossing], lx1[crossing], ly1[crossing]):
         draw.line([(a, b), (c, d)], fill=(40, 40, 40, 220), width=2)
-    for cx, cy, rr, colour in zip(px[near], py[near], r[near], marks.dots["colour"].to_numpy()[near]):
-        draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=rgba(colour), outline=(255, 255, 255, 230))
+    for cx, cy, rr, colour, ring in zip(px[near], py[near], r[near], marks.dots["colour"].to_numpy()[near],
+                                        marks.dots["ring"].to_numpy()[near]):
+        if ring:  # status by shape too: a closed court is a thick ring
+            draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=(255, 255, 255, 230), outline=rgba(colour),
+                         width=max(2, round(rr / 2.5)))
+        else:
+            draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], fill=rgba(colour), outline=(255, 255, 255, 230))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -306,8 +332,11 @@ def render_tile(engine: Engine, style: TileStyle, z: int, x: int, y: int) -> byt
 
 
 def bounds(engine: Engine, style: TileStyle) -> tuple[float, float, float, float]:
-    """WGS 84 bounds of the layer's data: the analysis grid."""
+    """WGS 84 bounds of the layer's data: the country (nothing is drawn outside it), else the analysis grid."""
     def compute() -> tuple[float, float, float, float]:
+        shape = country.outline(engine.dataset)
+        if shape is not None:
+            return tuple(float(round(v, 5)) for v in shape.bounds)
         grid = engine.grid(style.params.resolution_m)
         return tuple(float(round(v, 5)) for v in rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds))
     return engine.cache.get_or_compute(("bounds", engine.dataset.version, style.params.resolution_m), compute, lambda _: 64)

@@ -1,24 +1,36 @@
-"""The map pages in a real browser (Debian's chromium) with every non-loopback request blocked.
-
-Screenshots go to tests/output/ for a person to look at.
+"""The map pages in a real browser (Debian's chromium) with every non-loopback request blocked, checked for what
+a person sees: the country and its towns, every facility reachable by a click, a phone layout that leaves the
+map visible, the legend following the layers. Screenshots go to tests/output/ for a person to look at.
 """
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import mercantile
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from shapely.geometry import box
 
+from geo_justice.access import DEFAULT_AS_OF
 from geo_justice.cli import main
 
-from .conftest import OUTPUT
+from .conftest import OUTPUT, TOKEN, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+OSM_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
+LAPTOP, PHONE = {"width": 1100, "height": 800}, {"width": 390, "height": 844}
+MAP = "window[Object.keys(window).find(k => k.startsWith('map_') && window[k] instanceof L.Map)]"
 
 
 @pytest.fixture(scope="module")
@@ -30,31 +42,79 @@ def browser():
         chromium.close()
 
 
-def visit(browser, url: str, name: str) -> dict:
-    """Open `url` with the network closed except for loopback; what the page logged, loaded and showed."""
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    seen: dict = {"errors": [], "tiles": [], "blocked": [], "failed": []}
+@pytest.fixture(scope="module")
+def server(dataset, tmp_path_factory):
+    """`geo-justice serve` on a free loopback port, once it says the default map is ready."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
+                                "--data", str(dataset.root), "--port", str(port),
+                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
+                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"}, stderr=subprocess.PIPE, text=True)
+    ready = threading.Event()
 
-    def route(route):
-        if urlparse(route.request.url).hostname in LOOPBACK or route.request.url.startswith(("data:", "file:")):
+    def watch():
+        for line in process.stderr:
+            sys.stderr.write(line)
+            if "geo-justice: ready" in line or "could not prepare" in line:
+                ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        if not ready.wait(600):
+            raise RuntimeError("the server did not say it was ready")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Visit:
+    """A page opened with the network closed except for loopback, and what it logged and asked for."""
+
+    def __init__(self, browser, url: str, viewport: dict = LAPTOP) -> None:
+        self.context = browser.new_context(viewport=viewport)
+        self.errors, self.blocked, self.failed, self.tiles = [], [], [], []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append((m.text, m.location.get("url"))) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append((str(e), None)))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("response", lambda r: self.tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
+        self.page.goto(url, wait_until="load", timeout=120_000)
+        # Explicitly: every tile Leaflet asked for has loaded (or the page has no tile layer).
+        self.page.wait_for_function("""() => {
+            const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+            return tiles.every(t => t.classList.contains('leaflet-tile-loaded') && t.complete);
+        }""", timeout=120_000)
+        self.page.wait_for_load_state("networkidle", timeout=120_000)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if urlparse(url).hostname in LOOPBACK or url.startswith(("data:", "file:")):
             route.continue_()
         else:
-            seen["blocked"].append(route.request.url)
+            self.blocked.append(url)
             route.abort()
 
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: seen["errors"].append((m.text, m.location.get("url"))) if m.type == "error" else None)
-    page.on("pageerror", lambda e: seen["errors"].append((str(e), None)))
-    page.on("response", lambda r: seen["tiles"].append((r.url, r.status)) if "/tiles/" in r.url else None)
-    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
-    page.goto(url, wait_until="networkidle", timeout=120_000)
-    page.wait_for_timeout(500)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    shot = page.locator(".folium-map").screenshot(path=str(OUTPUT / f"{name}.png"))
-    seen["image"] = Image.open(io.BytesIO(shot)).convert("RGB")
-    context.close()
-    return seen
+    def clean(self) -> None:
+        """Nothing left the machine but the OpenStreetMap probe, and nothing else failed or logged an error."""
+        assert set(self.blocked) <= {OSM_PROBE}
+        assert [(text, url) for text, url in self.errors if url not in self.blocked] == []
+        assert set(self.failed) <= set(self.blocked)
+
+    def shot(self, name: str) -> Image.Image:
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        return Image.open(io.BytesIO(self.page.screenshot(path=str(OUTPUT / f"{name}.png")))).convert("RGB")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def click(page, x: float, y: float) -> None:
+    """Click once no popup is left (a closed one fades out), and wait for the one popup the click opens."""
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
+    page.mouse.click(x, y)
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup-content').length === 1", timeout=5_000)
 
 
 def assert_not_blank(image: Image.Image) -> None:
@@ -64,26 +124,171 @@ def assert_not_blank(image: Image.Image) -> None:
     assert max(count for count, _ in colours) < 0.8 * image.width * image.height
 
 
-@pytest.mark.parametrize("path, name", [("/maps/coverage?resolution=5000&lang=en", "coverage_map"),
-                                        ("/embed/traveltime?resolution=5000", "embed_traveltime")])
-def test_page_works_offline(browser, live_server, path, name):
-    seen = visit(browser, live_server + path, name)
-    assert seen["blocked"] == ["https://tile.openstreetmap.org/0/0/0.png"]  # the external basemap's probe, only
-    # The only console error allowed is Chromium's note that the request this test blocked failed.
-    assert [(text, url) for text, url in seen["errors"] if url not in seen["blocked"]] == []
-    assert seen["failed"] == seen["blocked"]  # no request to the service failed or was abandoned
-    assert len(seen["tiles"]) >= 4
-    assert {status for _, status in seen["tiles"]} <= {200, 304}
-    assert any("/tiles/basemap/" in url for url, _ in seen["tiles"])  # the service's own basemap stood in
-    assert_not_blank(seen["image"])
+def test_coverage_map_shows_the_country_and_every_facility(browser, server, dataset):
+    visit = Visit(browser, server + "/maps/coverage")
+    page = visit.page
+    try:
+        visit.clean()
+        assert visit.blocked == [OSM_PROBE]
+        assert len(visit.tiles) >= 4 and {status for _, status in visit.tiles} <= {200, 304}
+        assert any("/tiles/basemap/" in url for url, _ in visit.tiles)  # the service's own basemap stood in
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert "user-scalable=no" not in page.content()
+        # The border of Mali is drawn across most of the view, and towns are named.
+        border = page.locator("path.gj-border").bounding_box()
+        assert border["width"] > 0.5 * LAPTOP["width"] or border["height"] > 0.7 * LAPTOP["height"]
+        names = set(dataset.basemap["places"]["name"]) | set(dataset.settlements["name"])
+        labels = [t.strip() for t in page.locator(".gj-place").all_inner_texts()]
+        assert len(labels) >= 10 and set(labels) <= names
+        assert {"Bamako", "Gao", "Kayes"} <= set(labels)
+        # Tier names and dates in French, not codes.
+        assert "Tribunaux (statut au 17 novembre 2023)" in page.locator(".gj-legend").inner_text()
+        assert_not_blank(visit.shot("coverage_laptop"))
+        # Every court and prison: a click on the map at its place (at the initial zoom) opens a popup naming it.
+        zoom = page.evaluate(f"{MAP}.getZoom()")
+        box_ = page.locator(".folium-map").bounding_box()
+        facilities = [*dataset.facilities_as_of("court", DEFAULT_AS_OF).itertuples(),
+                      *dataset.facilities_as_of("prison", DEFAULT_AS_OF).itertuples()]
+        assert len(facilities) == 56 + 21
+        missed, popup = [], page.locator(".leaflet-popup-content")
+        for facility in facilities:
+            lat, lon = facility.geometry.y, facility.geometry.x
+            point = page.evaluate(f"""([lat, lon, zoom]) => {{
+                const map = {MAP};
+                map.closePopup();
+                map.setView([lat, lon], zoom, {{animate: false}});
+                const p = map.latLngToContainerPoint([lat, lon]);
+                return [p.x, p.y];
+            }}""", [lat, lon, zoom])
+            click(page, box_["x"] + point[0], box_["y"] + point[1])
+            if facility.name not in popup.inner_text():
+                missed.append(facility.name)
+        assert missed == []
+        # Facilities at one place share one marker whose popup lists them all, each with its own details.
+        first = next(f for f in facilities if "Bamako" in f.name)
+        same = [f.name for f in facilities if f.geometry.equals(first.geometry)]
+        assert len(same) >= 5
+        point = page.evaluate(f"""([lat, lon]) => {{
+            const map = {MAP};
+            map.closePopup();
+            map.setView([lat, lon], {zoom}, {{animate: false}});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            return [p.x, p.y];
+        }}""", [first.geometry.y, first.geometry.x])
+        click(page, box_["x"] + point[0], box_["y"] + point[1])
+        assert all(name in popup.inner_text() for name in same)
+        assert popup.locator("details").count() >= len(same)
+    finally:
+        visit.close()
+
+
+def test_legend_follows_the_layers(browser, server):
+    visit = Visit(browser, server + "/maps/coverage?lang=en")
+    page = visit.page
+    try:
+        titles = page.locator(".gj-legend .gj-section > b")
+        before = titles.all_inner_texts()
+        assert "Prisons" in before and "Within 120 min" not in before
+        for name in ("Prisons", "Within 120 min"):  # one layer off, one on, through the layer control
+            page.locator(".leaflet-control-layers-selector + span", has_text=name).first.evaluate(
+                "s => s.previousElementSibling.click()")
+        after = titles.all_inner_texts()
+        assert "Prisons" not in after and "Within 120 min" in after
+        assert set(before) - {"Prisons"} <= set(after)
+    finally:
+        visit.close()
+
+
+def test_phone_keeps_the_map_in_view(browser, server):
+    visit = Visit(browser, server + "/maps/coverage?lang=en", PHONE)
+    page = visit.page
+    try:
+        visit.clean()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0  # the layer control is an icon
+        assert not page.locator(".gj-legend details").evaluate("d => d.open")  # the legend is closed
+        screen = PHONE["width"] * PHONE["height"]
+        controls = sum(b["width"] * b["height"] for b in
+                       (c.bounding_box() for c in page.locator(".leaflet-control").all()) if b)
+        map_box = page.locator(".folium-map").bounding_box()
+        assert (map_box["width"] * map_box["height"] - controls) / screen >= 0.6
+        attribution = page.locator(".leaflet-control-attribution").bounding_box()
+        assert attribution["height"] <= 24  # one short line
+        mali = page.locator("path.gj-border").bounding_box()
+        assert mali["width"] >= 0.85 * PHONE["width"]  # fitted to the country
+        assert_not_blank(visit.shot("coverage_phone"))
+        page.locator(".gj-sources-link").click()
+        sources = page.locator(".gj-sources").inner_text()
+        assert "modelled" in sources and "Synthetic" in sources
+    finally:
+        visit.close()
+
+
+def test_nothing_is_painted_over_mauritania(server):
+    tile = mercantile.tile(-8.5, 19.0, 7)
+    assert box(*mercantile.bounds(tile)).disjoint(box(-5.0, 10.0, 4.5, 25.1))  # well west of Mali's north
+    spec = json.load(urllib.request.urlopen(server + "/tiles/traveltime/tilejson.json"))
+    url = spec["tiles"][0].format(z=7, x=tile.x, y=tile.y)
+    image = Image.open(io.BytesIO(urllib.request.urlopen(url).read())).convert("RGBA")
+    assert image.getextrema()[3] == (0, 0)
+
+
+def test_embed_says_what_where_and_when(browser, server):
+    visit = Visit(browser, server + "/embed/traveltime")
+    try:
+        visit.clean()
+        title = visit.page.title()
+        assert "Temps de trajet" in title and "Mali" in title and "17 novembre 2023" in title
+        assert visit.page.locator(".gj-place").count() >= 10
+        assert_not_blank(visit.shot("embed_traveltime"))
+    finally:
+        visit.close()
+
+
+def test_route_map_offline(browser, server):
+    body = json.dumps({"depots": ["Tombouctou"], "stops": ["Diré", {"name": "Goundam", "hearing_days": 2}],
+                       "start": "2024-01-08"}).encode()
+    request = urllib.request.Request(server + "/routes", data=body, headers={"Content-Type": "application/json",
+                                                                              "Authorization": f"Bearer {TOKEN}"})
+    plan = json.load(urllib.request.urlopen(request))
+    (team,) = plan["plan"]["teams"]
+    visit = Visit(browser, f"{server}/maps/route/{plan['id']}")
+    page = visit.page
+    try:
+        visit.clean()
+        numbers = page.locator(".gj-stop span").all_inner_texts()
+        assert sorted(numbers) == sorted(["D", *(str(n) for n in range(1, len(team["stops"]) + 1))])
+        days = page.locator(".gj-stop-day").all_inner_texts()
+        assert sum("jour " in text for text in days) == len(team["stops"])
+        summary = page.locator(".gj-title").inner_text()
+        assert f"{team['days']} jours" in summary and "km" in summary
+        assert page.locator(".gj-place").count() >= 1 and page.locator("path.gj-border").count() == 1  # towns, Mali
+        legs = page.locator('.leaflet-overlay-pane path[stroke="#0072b2"]')
+        assert legs.count() == len(team["stops"]) + 1  # depot -> stops -> depot, each leg drawn
+        visit.shot("route_map")
+    finally:
+        visit.close()
+
+
+def test_api_docs_offline(browser, server):
+    for path, ready in (("/docs", ".swagger-ui .info"), ("/redoc", "redoc h1, [role=main] h1")):
+        visit = Visit(browser, server + path)
+        try:
+            visit.page.wait_for_selector(ready, timeout=60_000)
+            assert visit.blocked == [] and visit.failed == []
+            assert [e for e in visit.errors] == []
+        finally:
+            visit.close()
 
 
 def test_map_file_works_with_no_server(browser, tmp_path):
     path = tmp_path / "coverage.html"
     result = CliRunner().invoke(main, ["map", "coverage", "--resolution", "5000", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    seen = visit(browser, path.as_uri(), "coverage_file")
-    assert seen["blocked"] == ["https://tile.openstreetmap.org/0/0/0.png"]
-    assert [(text, url) for text, url in seen["errors"] if url not in seen["blocked"]] == []
-    assert seen["tiles"] == [] and seen["failed"] == seen["blocked"]
-    assert_not_blank(seen["image"])
+    visit = Visit(browser, path.as_uri())
+    try:
+        visit.clean()
+        assert visit.tiles == [] and visit.page.locator(".gj-place").count() >= 10
+        assert_not_blank(visit.shot("coverage_file"))
+    finally:
+        visit.close()

@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from api.app import create_app
 from geo_justice.access import AccessParams, Engine
-from geo_justice.colours import STATUS_COLOURS, rgba
+from geo_justice.colours import STATUS_COLOURS, TRAVELTIME, coverage_ramp, rgba
 from geo_justice.tiles import EMPTY_PNG, TileStyle, export_tiles, point_marks, render_tile
 
 RES = 5000.0
@@ -62,18 +62,23 @@ def test_court_cell_has_the_colour_of_zero_minutes(client, access):
     for row, col in list(zip(rows, cols))[:5]:
         lon, lat = cell_lonlat(access, row, col)
         tile, png = get_tile(client, "traveltime", lon, lat, 9)
-        assert pixel(png, tile, lon, lat) == (0x1A, 0x98, 0x50, 0xD0)  # class "0 to 15 minutes"
+        assert pixel(png, tile, lon, lat) == rgba(TRAVELTIME.colours[0])  # class "0 to 15 minutes"
 
 
-@pytest.mark.parametrize("low, high, colour", [(120, 180, "#fdae61d0"), (180, 240, "#f46d43d0"), (480, 5000, "#67001fd0")])
-def test_pixels_follow_the_travel_time_of_their_cell(client, access, low, high, colour):
+@pytest.mark.parametrize("low, high, colour", [(120, 180, TRAVELTIME.colours[5]), (180, 240, TRAVELTIME.colours[6]), (480, 5000, TRAVELTIME.colours[9])])
+def test_pixels_follow_the_travel_time_of_their_cell(client, access, dataset, low, high, colour):
+    import shapely
+    mali = dataset.country.geometry.iloc[0]
     minutes = access.minutes
     inner = np.zeros_like(minutes, dtype=bool)
     window = (minutes > low) & (minutes <= high)  # one class of the ramp
     inner[1:-1, 1:-1] = window[1:-1, 1:-1] & window[:-2, 1:-1] & window[2:, 1:-1] & window[1:-1, :-2] & window[1:-1, 2:]
     rows, cols = np.nonzero(inner)
-    assert len(rows) >= 3
-    for row, col in list(zip(rows, cols))[:: max(1, len(rows) // 6)]:
+    x, y = access.grid.centres(rows, cols)
+    lon, lat = Transformer.from_crs(access.grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    cells = [(r, c) for r, c, inside in zip(rows, cols, shapely.contains_xy(mali, lon, lat)) if inside]  # drawn in Mali only
+    assert len(cells) >= 3
+    for row, col in cells[:: max(1, len(cells) // 6)]:
         lon, lat = cell_lonlat(access, row, col)
         tile, png = get_tile(client, "traveltime", lon, lat, 8)
         assert pixel(png, tile, lon, lat) == rgba(colour), (minutes[row, col], lon, lat)
@@ -83,7 +88,7 @@ def test_coverage_tile_splits_at_the_threshold(client, access):
     rows, cols = np.nonzero(access.minutes == 0)
     lon, lat = cell_lonlat(access, rows[0], cols[0])
     tile, png = get_tile(client, "coverage", lon, lat, 9, Q + "&threshold=60")
-    assert pixel(png, tile, lon, lat) == rgba("#1a9850b0")
+    assert pixel(png, tile, lon, lat) == rgba(coverage_ramp(60).colours[0])  # within
 
 
 def test_court_tile_shows_its_status_colour(client, dataset):
@@ -120,7 +125,7 @@ def test_etag_304_and_immutable_versioned_urls(client, access):
     assert unversioned.content == first.content
     other = client.get(f"/tiles/traveltime/{tile.z}/{tile.x}/{tile.y}.png?{Q}&mode=nominal")
     assert other.headers["etag"] != etag
-    stale = client.get(url.replace("v=s1-", "v=s0-"))
+    stale = client.get(url.replace("v=s2-", "v=s0-"))
     assert stale.status_code == 404 and "'v=" in stale.json()["detail"].replace("v='", "'v=")
     cors = client.get(url, headers={"Origin": "https://news.example"})
     assert cors.headers["access-control-allow-origin"] == "*"
@@ -133,12 +138,12 @@ def test_tilejson_is_valid_3_0_0(client):
     assert isinstance(spec["minzoom"], int) and isinstance(spec["maxzoom"], int) and 0 <= spec["minzoom"] <= spec["maxzoom"] <= 30
     west, south, east, north = spec["bounds"]
     assert -180 <= west < east <= 180 and -85.06 <= south < north <= 85.06
-    assert west < -12 and east > 4 and south < 10.2 and north > 25  # Mali's study area
+    assert west < -12 and east > 4 and south < 10.2 and north > 24.9  # Mali
     assert west <= spec["center"][0] <= east and south <= spec["center"][1] <= north
     assert "Travel time: modelled" in spec["attribution"] and "Synthetic demo incidents" in spec["attribution"]
     assert "MODELLED population" in client.get(f"/tiles/coverage/tilejson.json?{Q}").json()["attribution"]
     points = client.get("/tiles/courts/tilejson.json").json()
-    assert "Courts and prisons" in points["attribution"] and "v=s1-" in points["tiles"][0]
+    assert "Courts and prisons" in points["attribution"] and "v=s2-" in points["tiles"][0]
 
 
 @pytest.mark.parametrize("path, status, name", [
@@ -203,3 +208,46 @@ def test_a_failed_export_leaves_nothing_half_written(client, tmp_path, monkeypat
             export_tiles(engine, style, [4, 5], output)
     assert (tmp_path / "t.mbtiles").read_bytes() == before  # the earlier export is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mbtiles"]  # no folder, no temporary file left
+
+
+@pytest.mark.parametrize("layer", ["traveltime", "coverage", "basemap"])
+def test_nothing_is_painted_outside_the_country(client, dataset, layer):
+    from shapely.geometry import Point, box
+    mali = dataset.country.geometry.iloc[0]
+    tile = mercantile.tile(-8.5, 19.0, 7)  # Mauritania, north-west of Mali
+    assert not box(*mercantile.bounds(tile)).intersects(mali)  # the whole tile lies outside Mali
+    png = client.get(f"/tiles/{layer}/7/{tile.x}/{tile.y}.png?{Q}").content
+    assert Image.open(io.BytesIO(png)).convert("RGBA").getextrema()[3] == (0, 0)
+    # while a tile across the border is painted on Mali's side only
+    tile = mercantile.tile(-10.0, 15.0, 7)
+    png = client.get(f"/tiles/{layer}/7/{tile.x}/{tile.y}.png?{Q}").content
+    inside, outside = (-10.0, 14.6), (-10.0, 16.3)  # Mali (north of Kayes), Mauritania, in the same tile
+    assert all(box(*mercantile.bounds(tile)).contains(Point(p)) for p in (inside, outside))
+    assert mali.contains(Point(inside)) and not mali.contains(Point(outside))
+    assert pixel(png, tile, *inside)[3] > 0 and pixel(png, tile, *outside)[3] == 0
+
+
+def test_tilejson_bounds_are_the_country(client, dataset):
+    import json
+    coords = json.loads((dataset.root / "boundaries/geoBoundaries-MLI-ADM0_simplified.geojson").read_text())
+    points = np.array([p for feature in coords["features"] for ring in _rings(feature["geometry"]) for p in ring])
+    body = client.get(f"/tiles/traveltime/tilejson.json?{Q}").json()
+    assert body["bounds"] == pytest.approx([*points.min(0), *points.max(0)], abs=1e-4)
+    west, south, east, north = body["bounds"]
+    assert body["center"][:2] == pytest.approx([(west + east) / 2, (south + north) / 2], abs=1e-4)
+
+
+def _rings(geometry: dict) -> list:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [ring for polygon in polygons for ring in polygon]
+
+
+def test_closed_court_tile_is_a_ring(client, dataset):
+    closed = dataset.facilities_as_of("court", PARAMS.as_of).query("status == 'closed' and sitting_name == ''")
+    court = closed.iloc[0]
+    lon, lat = court.geometry.x, court.geometry.y
+    tile, png = get_tile(client, "courts", lon, lat, 8)
+    assert pixel(png, tile, lon, lat)[:3] == (255, 255, 255)  # hollow at the centre ...
+    left, bottom, right, top = mercantile.bounds(tile)
+    edge = lon + (right - left) / 256 * (2.5 + 8 / 2 - 1)  # ... its outline one pixel inside the dot's radius
+    assert pixel(png, tile, edge, lat) == rgba(STATUS_COLOURS["closed"])

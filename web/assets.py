@@ -16,11 +16,14 @@ import folium
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
+import fastapi_offline
 
 PREFIX = "/static/"
 #: Served folder -> installed package data.
 PACKAGES = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR), "jquery": Path(xstatic.pkg.jquery.BASE_DIR),
-            "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)}
+            "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+            "gj": Path(__file__).parent / "static",  # the maps' own script and styles
+            "docs": Path(fastapi_offline.__file__).parent / "static"}  # Swagger UI and ReDoc for /docs and /redoc
 #: Folium's resource names -> our copy, or None for resources this service's maps do not use (Bootstrap,
 #: Awesome Markers and their fonts: the maps draw circle markers and their own legend).
 LOCAL = {
@@ -29,6 +32,7 @@ LOCAL = {
     "markerclusterjs": "markercluster/leaflet.markercluster.js",
     "markerclustercss": "markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "markercluster/MarkerCluster.Default.css",
+    "gj_js": "gj/map.js", "gj_css": "gj/map.css",
     "bootstrap": None, "bootstrap_css": None, "glyphicons_css": None, "awesome_markers": None,
     "awesome_markers_font_css": None, "awesome_markers_css": None, "awesome_rotate_css": None,
 }

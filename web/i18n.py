@@ -21,6 +21,18 @@ LABELS: dict[str, dict[str, str]] = {
         "scenario_courts": "Tribunaux du scénario", "before": "Avant", "after": "Après", "change": "Variation",
         "added": "ajouté (hypothèse)", "mobile": "audience foraine ({n:g} sessions par an)",
         "baseline_traveltime": "Temps de trajet actuel (minutes)",
+        "sources": "Sources", "sources_title": "Sources (ce qui est modélisé ou synthétique est indiqué)",
+        "data_short": "Données : geo-justice, geoBoundaries, Natural Earth", "here": "{n} établissements ici",
+        "facilities": "Établissements", "court": "Tribunal", "prison": "Prison", "incident": "Incident",
+        "incident_cell": "Incidents d'une cellule (plus foncé : plus nombreux)", "cluster": "Groupe d'incidents (nombre)",
+        "relocated_line": "Du siège au lieu où le tribunal siège", "catchment_line": "Limite de ressort",
+        "gap_area": "Zone sans accès", "many": "Plusieurs établissements au même endroit (nombre)",
+        "embed_title": "{what} : {where}, au {date}", "country_default": "zone d'étude",
+        "gained_area": "Zone qui gagne l'accès", "lost_area": "Zone qui perd l'accès",
+        "route_title": "Audiences foraines : tournée", "team": "Équipe {n}", "depot": "Départ",
+        "day": "jour {n}", "days": "jours", "hours": "heures de route", "km": "km", "dropped": "Non planifiés",
+        "hearings": "Audiences", "priority": "Priorité", "summary": "Résumé", "stop": "Étape",
+        "leg": "{a} → {b} : {h} h, {km} km",
     },
     "en": {
         "title": "Access to justice: travel time to the nearest working court",
@@ -40,8 +52,36 @@ LABELS: dict[str, dict[str, str]] = {
         "scenario_courts": "Courts in the scenario", "before": "Before", "after": "After", "change": "Change",
         "added": "added (hypothetical)", "mobile": "mobile hearing ({n:g} sessions a year)",
         "baseline_traveltime": "Travel time today (minutes)",
+        "sources": "Sources", "sources_title": "Sources (modelled and synthetic layers say so)",
+        "data_short": "Data: geo-justice, geoBoundaries, Natural Earth", "here": "{n} facilities here",
+        "facilities": "Facilities", "court": "Court", "prison": "Prison", "incident": "Incident",
+        "incident_cell": "Incidents in a cell (darker: more)", "cluster": "Group of incidents (count)",
+        "relocated_line": "From seat to where the court sits", "catchment_line": "Catchment boundary",
+        "gap_area": "Area without access", "many": "Several facilities in one place (count)",
+        "embed_title": "{what}: {where}, as of {date}", "country_default": "study area",
+        "gained_area": "Area gaining access", "lost_area": "Area losing access",
+        "route_title": "Mobile hearings: route", "team": "Team {n}", "depot": "Depot",
+        "day": "day {n}", "days": "days", "hours": "hours driving", "km": "km", "dropped": "Not planned",
+        "hearings": "Hearings", "priority": "Priority", "summary": "Summary", "stop": "Stop",
+        "leg": "{a} → {b}: {h} h, {km} km",
     },
 }
+
+
+#: Court tiers (the data's codes) in each language; a dataset may declare its own names (dataset.json `tiers`).
+TIERS: dict[str, dict[str, str]] = {
+    "fr": {"appeal": "Cour d'appel", "tgi": "Tribunal de grande instance", "ti": "Tribunal d'instance",
+           "jpce": "Justice de paix à compétence étendue", "specialized": "Tribunal spécialisé",
+           "military": "Tribunal militaire", "other": "Autre juridiction", "mobile": "Audience foraine"},
+    "en": {"appeal": "Court of appeal", "tgi": "High court (tribunal de grande instance)",
+           "ti": "District court (tribunal d'instance)", "jpce": "Justice of the peace with extended jurisdiction",
+           "specialized": "Specialised court", "military": "Military court", "other": "Other court",
+           "mobile": "Mobile hearing"},
+}
+MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                 "novembre", "décembre"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December")}
 
 
 def check_lang(lang: str) -> str:
@@ -55,7 +95,28 @@ def label(lang: str, key: str, **values: object) -> str:
     return LABELS[check_lang(lang)][key].format(**values)
 
 
-def number(lang: str, value: float) -> str:
-    """A whole number with the language's thousands separator (narrow no-break space in French)."""
-    text = f"{value:,.0f}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
+def number(lang: str, value: float, decimals: int = 0) -> str:
+    """A number with the language's separators: "1\u202f588\u202f052" and "2,5" in French, "1,588,052" and "2.5" in English."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+
+
+def date_text(lang: str, value: object) -> str:
+    """A day written out: "17 novembre 2023" / "17 November 2023" (anything pandas reads as a date)."""
+    import pandas as pd
+    day = pd.Timestamp(value)
+    first = "1er" if lang == "fr" and day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[check_lang(lang)][day.month - 1]} {day.year}"
+
+
+def tier_name(lang: str, code: str, declared: dict | None = None) -> str:
+    """A court tier's name in `lang`: the dataset's own name when it declares one, else the vocabulary, else the code.
+
+    `declared` is dataset.json's `tiers`: {code: {"fr": ..., "en": ...}} (or {code: name} in every language).
+    """
+    own = (declared or {}).get(code)
+    if isinstance(own, dict) and own.get(lang):
+        return str(own[lang])
+    if isinstance(own, str) and own:
+        return own
+    return TIERS[check_lang(lang)].get(code, code)

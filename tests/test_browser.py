@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from PIL import Image
 from shapely.geometry import box
 
-from geo_justice.access import DEFAULT_AS_OF
 from geo_justice.cli import main
 
 from .conftest import OUTPUT, TOKEN, free_port
@@ -147,8 +146,8 @@ def test_coverage_map_shows_the_country_and_every_facility(browser, server, data
         # Every court and prison: a click on the map at its place (at the initial zoom) opens a popup naming it.
         zoom = page.evaluate(f"{MAP}.getZoom()")
         box_ = page.locator(".folium-map").bounding_box()
-        facilities = [*dataset.facilities_as_of("court", DEFAULT_AS_OF).itertuples(),
-                      *dataset.facilities_as_of("prison", DEFAULT_AS_OF).itertuples()]
+        facilities = [*dataset.facilities_as_of("court").itertuples(),
+                      *dataset.facilities_as_of("prison").itertuples()]
         assert len(facilities) == 56 + 21
         missed, popup = [], page.locator(".leaflet-popup-content")
         for facility in facilities:

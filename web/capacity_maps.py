@@ -12,7 +12,7 @@ from geo_justice.analysis import AnalysisResult
 from geo_justice.tiles import TileStyle, attribution
 
 from .i18n import check_lang, number
-from .maps import Attribution, HtmlControl, TileUrl, _base_map
+from .maps import TileUrl, _base_map, _finish, html_box, reference_sources, section
 
 LABELS = {
     "fr": {"served": "Ressorts servis (dans la limite de la capacité)", "courts": "Tribunaux et leur capacité",
@@ -43,15 +43,19 @@ FULL, ROOM = "#d73027", "#1a9850"
 #: Hours from a court to its prison with room: class upper bounds and colours.
 HOURS = ((4, "#1a9850"), (8, "#fdae61"), (None, "#d73027"))
 OCCUPANCY = (("occ_low", "#1a9850"), ("occ_high", "#fdae61"), ("occ_over", "#d73027"), ("occ_unknown", "#878787"))
-SWATCH = '<span style="display:inline-block;width:14px;height:10px;margin-right:4px;background:{}"></span>{}<br>'
 
 
 def text(lang: str, key: str, **values: object) -> str:
     return LABELS[check_lang(lang)][key].format(**values)
 
 
-def _legend(title: str, rows: list[tuple[str, str]]) -> str:
-    return f"<b>{html.escape(title)}</b><br>" + "".join(SWATCH.format(c, html.escape(t)) for t, c in rows)
+def _swatches(rows: list[tuple[str, str]]) -> list[list]:
+    """Legend rows of (text, colour) pairs."""
+    return [["swatch", colour, label] for label, colour in rows]
+
+
+def _sources(engine: Engine, style: TileStyle) -> list[str]:
+    return [*attribution(engine, style), *reference_sources(engine.dataset)]
 
 
 def capacity_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, lang: str = "fr",
@@ -63,10 +67,11 @@ def capacity_map(engine: Engine, params: AccessParams, result: AnalysisResult, *
     served = result.layers["served_catchments"].copy()
     served["geometry"] = served.geometry.simplify(0.01)
     served["full"] = served["capacity_left"] < 0.5
-    folium.GeoJson(served[["name", "served", "full", "geometry"]].to_json(), name=text(lang, "served"),
+    catchments = folium.GeoJson(served[["name", "served", "full", "geometry"]].to_json(), name=text(lang, "served"),
                    style_function=lambda f: {"color": FULL if f["properties"]["full"] else ROOM, "weight": 1,
                                              "fillColor": FULL if f["properties"]["full"] else ROOM, "fillOpacity": 0.35},
-                   tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(fmap)
+                   tooltip=folium.GeoJsonTooltip(["name"], labels=False))
+    catchments.add_to(fmap)
     group = folium.FeatureGroup(name=text(lang, "courts"))
     courts = result.layers["facilities"].set_index("id")
     for court_id, court in courts.iterrows():
@@ -88,10 +93,10 @@ def capacity_map(engine: Engine, params: AccessParams, result: AnalysisResult, *
              f"{text(lang, 'served_total')}: {number(lang, total['served'])}<br>"
              f"{text(lang, 'over')}: {number(lang, total['over_capacity'])}<br>"
              f"{text(lang, 'out')}: {number(lang, total['out_of_reach'])}")
-    HtmlControl(title, "topright").add_to(fmap)
-    HtmlControl(_legend(text(lang, "served"), [(text(lang, "full"), FULL), (text(lang, "room"), ROOM)])).add_to(fmap)
-    Attribution(attribution(engine, TileStyle("traveltime", params, threshold))).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+    html_box(fmap, title, "topright", "gj-title")
+    swatches = _swatches([(text(lang, "full"), FULL), (text(lang, "room"), ROOM)])
+    _finish(fmap, lang, [section(catchments, text(lang, "served"), swatches), section(group, text(lang, "courts"), swatches)],
+            _sources(engine, TileStyle("traveltime", params, threshold)))
     return fmap
 
 
@@ -145,10 +150,9 @@ def chain_map(engine: Engine, params: AccessParams, result: AnalysisResult, *, l
     bounds = [0] + [upper for upper, _ in HOURS[:-1]]
     hour_rows = [(text(lang, "minutes", a=a, b=b), c) for a, (b, c) in zip(bounds, HOURS[:-1])]
     hour_rows.append((text(lang, "beyond", a=HOURS[-2][0]), HOURS[-1][1]))
-    legend = (_legend(text(lang, "links"), hour_rows) +
-              _legend(text(lang, "prisons"), [(text(lang, key), colour) for key, colour in OCCUPANCY]))
-    HtmlControl(f"<b>{html.escape(text(lang, 'title_chain'))}</b>", "topright").add_to(fmap)
-    HtmlControl(legend).add_to(fmap)
-    Attribution(attribution(engine, TileStyle("traveltime", params))).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+    html_box(fmap, f"<b>{html.escape(text(lang, 'title_chain'))}</b>", "topright", "gj-title")
+    sections = [section(links, text(lang, "links"), _swatches(hour_rows)),
+                section(far, text(lang, "far", t=threshold / 60), _swatches([(text(lang, "far", t=threshold / 60), HOURS[-1][1])])),
+                section(prisons, text(lang, "prisons"), _swatches([(text(lang, key), colour) for key, colour in OCCUPANCY]))]
+    _finish(fmap, lang, sections, _sources(engine, TileStyle("traveltime", params)))
     return fmap

@@ -4,6 +4,7 @@ fields their model does not name; and the OpenAPI document says what the service
 from __future__ import annotations
 
 import math
+import re
 import typing
 
 from datetime import date
@@ -105,6 +106,16 @@ def _document_models(app: FastAPI, schema: dict) -> None:
                 media.setdefault("schema", {"$ref": f"#/components/schemas/{model.__name__}"})
 
 
+def _document_tiers(schema: dict, tiers: tuple[str, ...]) -> None:
+    """Every `tiers` parameter as a comma-separated list of the dataset's tiers (its vocabulary, not a fixed one)."""
+    word = "(" + "|".join(re.escape(t) for t in tiers) + ")"
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "tiers":
+                    parameter["schema"] = {"type": "string", "pattern": f"^{word}(,{word})*$"}
+
+
 def install_openapi(app: FastAPI) -> None:
     """The OpenAPI document with 400 problem+json (never 422) and every other error as problem+json."""
 
@@ -128,6 +139,7 @@ def install_openapi(app: FastAPI) -> None:
                 responses.setdefault("default", problem_response(
                     "Any other error (401, 403, 404, 406, 412, 413, 415, 503 with Retry-After, 500 with an id)"))
         _document_models(app, schema)
+        _document_tiers(schema, tuple(app.state.base.tiers))
         app.openapi_schema = schema
         return schema
 

@@ -19,8 +19,9 @@ OUTPUT.mkdir(exist_ok=True)
 app = create_app(ROOT / "data", tokens=[], store=OUTPUT / "fuzz-store.sqlite", budgets=(SMALL, TOKEN))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.phases.coverage.enabled = False  # its hundreds of boundary cases per operation do not fit the time
-#: Bodies whose meaning depends on the data (town names, facility ids): schema-valid is not enough to be served.
-DATA_DEPENDENT = {("POST", "/scenarios"), ("POST", "/routes")}
+#: Bodies and parameters whose meaning depends on the data (town names, facility ids such as capacity's
+#: `priority`): schema-valid is not enough to be served.
+DATA_DEPENDENT = {("POST", "/scenarios"), ("POST", "/routes"), ("GET", "/analysis/capacity"), ("GET", "/maps/capacity")}
 
 
 @schema.parametrize()

@@ -19,14 +19,13 @@ from layers.population import read_population
 
 from .cache import ResultCache
 from .conflict import ConflictParams
+from .defaults import DEFAULT_AS_OF, DEFAULT_THRESHOLDS
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .traveltime import Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
-DEFAULT_AS_OF = "2023-11-17"
-DEFAULT_THRESHOLDS = (30, 60, 120, 240)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ A multi-source Dijkstra over the grid, compiled with numba. Move costs:
 On a uniform surface the 16-neighbour stencil's worst relative error is 2.7 % (a direction halfway
 between a king and a knight move), the 8-neighbour stencil's 8.2 %.
 
-The queue is a bucket queue whose buckets are as wide as the cheapest possible move (cell size x the
-least friction): no cell can improve another cell of its own bucket, so taking a bucket's cells in any
-order is exact. When the friction spans too many orders of magnitude for buckets, a 4-ary heap is used.
+The queue is Dial's bucket queue: buckets as wide as the cheapest possible move (cell size x the least
+friction), so no cell can improve another cell of its own bucket and taking a bucket's cells in any order
+is exact. The buckets sit on a ring as long as the dearest move is wide in buckets, so the queue's memory
+is bounded by the ratio of the dearest to the cheapest move, not by the longest path (a serpentine surface
+with one fast cell stays small). When that ratio passes MAX_BUCKETS, a 4-ary heap is used.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from scipy.ndimage import binary_dilation
 KING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1))
 PAD = 2  # impassable border, as wide as the longest move: the search needs no bounds checks
-MAX_BUCKETS = 50_000_000
+MAX_BUCKETS = 1 << 22  # the ring's most buckets (dearest / cheapest move); beyond, a heap
 ABSENT = -1
 
 
@@ -115,55 +117,91 @@ def _seed(t, lab, prd, use_pred, src, src_label):
 
 
 @njit(cache=True, nogil=True)
-def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width):
-    """Bucket-queue Dijkstra; buckets are linked lists of entries in one pool whose freed entries are reused."""
-    heads = np.full(1024, -1, dtype=np.int64)
-    cap = 4096
-    pool_cell = np.empty(cap, dtype=np.int64)
-    pool_key = np.empty(cap, dtype=np.float64)
-    pool_next = np.empty(cap, dtype=np.int64)
-    used, free, pending = 0, -1, 0
-    out_cells = np.empty(offset.shape[0] + start.shape[0], dtype=np.int64)
-    out_keys = np.zeros(out_cells.shape[0], dtype=np.float64)
-    n = start.shape[0]
-    out_cells[:n] = start
-    for i in range(n):
-        out_keys[i] = t[start[i]]
-    b = 0
+def _link(v, slot, heads, nxt, prv):
+    """Put cell v at the head of bucket `slot` (prv of a bucket's head is -1 - slot)."""
+    head = heads[slot]
+    nxt[v] = head
+    prv[v] = -1 - slot
+    if head >= 0:
+        prv[head] = v
+    heads[slot] = v
+
+
+@njit(cache=True, nogil=True)
+def _unlink(v, heads, nxt, prv, not_queued):
+    after, before = nxt[v], prv[v]
+    if before >= 0:
+        nxt[before] = after
+    else:
+        heads[-1 - before] = after
+    if after >= 0:
+        prv[after] = before
+    prv[v] = not_queued
+
+
+@njit(cache=True, nogil=True)
+def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width,
+                    heads, nxt, prv, not_queued):
+    """Dial's bucket queue on a ring of buckets (absolute bucket b lives in slot b % len(heads)).
+
+    Buckets are doubly linked lists threaded through `nxt`/`prv` (one entry per cell: an improved cell
+    moves to its new bucket), so the queue's memory is two integers per cell plus the ring, whatever the
+    surface. A move costs at most len(heads) - 2 bucket widths, so the queued cells always lie within
+    one turn of the ring. `start` (sorted by time) is fed in as the ring reaches it. Allocates nothing.
+    """
+    nb = heads.shape[0]
+    queued, p, n_start = 0, 0, start.shape[0]
+    cur = int(t[start[0]] / width) if n_start > 0 else 0
     while True:
-        for i in range(n):  # push the cells just improved
-            target = int(out_keys[i] / width)
-            if target >= heads.shape[0]:
-                grown = np.full(max(2 * heads.shape[0], target + 1), -1, dtype=np.int64)
-                grown[: heads.shape[0]] = heads
-                heads = grown
-            if free >= 0:
-                e = free
-                free = pool_next[e]
-            else:
-                if used == cap:
-                    cap *= 2
-                    pool_cell = np.concatenate((pool_cell, np.empty(cap - used, dtype=np.int64)))
-                    pool_key = np.concatenate((pool_key, np.empty(cap - used, dtype=np.float64)))
-                    pool_next = np.concatenate((pool_next, np.empty(cap - used, dtype=np.int64)))
-                e = used
-                used += 1
-            pool_cell[e], pool_key[e], pool_next[e] = out_cells[i], out_keys[i], heads[target]
-            heads[target] = e
-            pending += 1
-        n = 0
-        while pending > 0 and heads[b] < 0:
-            b += 1
-        if pending == 0 or b * width > max_minutes:
+        while p < n_start:  # feed the start cells that fall within the ring's turn
+            u = start[p]
+            b = int(t[u] / width)
+            if b >= cur + nb - 1:
+                break
+            if prv[u] == not_queued:
+                _link(u, b % nb, heads, nxt, prv)
+                queued += 1
+            p += 1
+        if queued == 0:
+            if p == n_start:
+                return
+            cur = int(t[start[p]] / width)
+            continue
+        slot = cur % nb
+        u = heads[slot]
+        if u < 0:
+            cur += 1
+            if cur * width > max_minutes:
+                return
+            continue
+        if cur * width > max_minutes:
             return
-        e = heads[b]
-        heads[b] = pool_next[e]
-        pool_next[e] = free
-        free = e
-        pending -= 1
-        u, tu = pool_cell[e], pool_key[e]
-        if tu == t[u]:  # else stale: the cell was reached faster since
-            n = _relax(f, t, lab, prd, use_pred, u, tu, offset, off1, off2, kind, weight, out_cells, out_keys)
+        _unlink(u, heads, nxt, prv, not_queued)
+        queued -= 1
+        tu = t[u]
+        fu = f[u]
+        if not fu < np.inf:
+            continue  # a source on an impassable cell reaches nothing
+        lu = lab[u]
+        for k in range(offset.shape[0]):
+            v = u + offset[k]
+            fv = f[v]
+            if kind[k] == 2:
+                tv = tu + weight[k] * (fu + f[u + off1[k]] + f[u + off2[k]] + fv)  # inf if any is impassable
+            else:
+                if kind[k] == 1 and not (f[u + off1[k]] < np.inf or f[u + off2[k]] < np.inf):
+                    continue
+                tv = tu + weight[k] * (fu + fv)
+            if tv < t[v]:  # false when tv is inf
+                t[v] = tv
+                lab[v] = lu
+                if use_pred:
+                    prd[v] = u
+                if prv[v] != not_queued:
+                    _unlink(v, heads, nxt, prv, not_queued)
+                else:
+                    queued += 1
+                _link(v, int(tv / width) % nb, heads, nxt, prv)
 
 
 @njit(cache=True, nogil=True)
@@ -337,11 +375,15 @@ def travel_time(
     stencil = _stencil(neighbours, cell_size, cols)
     if surface.passable:
         bucket = cell_size * surface.least  # the cheapest move: one orthogonal step between the fastest cells
-        longest = np.inf if np.isinf(max_minutes) else max_minutes
-        if np.isinf(longest):
-            longest = surface.most * cell_size * 2.5 * (rows + cols)  # bound on the slowest shortest path
-        if longest / bucket <= MAX_BUCKETS:
-            _search_buckets(*state, start, *stencil, float(max_minutes), bucket)
+        dearest = (stencil[4] * np.where(stencil[3] == 2, 4, 2)).max() * surface.most  # across the slowest cells
+        ring = int(dearest / bucket) + 3  # one turn of the ring spans the dearest move (+1 for rounding)
+        if ring <= MAX_BUCKETS:
+            start = start[np.argsort(minutes.ravel()[start], kind="stable")]
+            index = np.int32 if minutes.size < np.iinfo(np.int32).max else np.int64
+            not_queued = np.iinfo(index).min
+            heads, nxt = np.full(ring, -1, dtype=index), np.empty(minutes.size, dtype=index)
+            prv = np.full(minutes.size, not_queued, dtype=index)
+            _search_buckets(*state, start, *stencil, float(max_minutes), bucket, heads, nxt, prv, index(not_queued))
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
     inner = (slice(PAD, PAD + rows), slice(PAD, PAD + cols))

@@ -202,6 +202,10 @@ class Engine:
 
     def access(self, params: AccessParams = AccessParams(), progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached)."""
+        with self.cache.question():
+            return self._access(params, progress)
+
+    def _access(self, params: AccessParams, progress: Progress | None) -> Access:
         step = progress or (lambda _: None)
 
         def compute() -> Access:
@@ -220,4 +224,17 @@ class Engine:
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
-        return (self.access(replace(params, mode="nominal"), progress), self.access(replace(params, mode="actual"), progress))
+        """Both modes of `params`. The actual travel times are derived from the nominal ones incrementally (they
+        differ only where courts are closed or relocated): the same minutes as a full search, found faster."""
+        from .scenarios import updated_access  # scenarios builds on this module
+
+        with self.cache.question():
+            nominal = self._access(replace(params, mode="nominal"), progress)
+            actual_params = replace(params, mode="actual")
+
+            def compute() -> Access:
+                (progress or (lambda _: None))("travel time (actual, from nominal)")
+                facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
+                                                 tiers=params.tiers)
+                return replace(updated_access(self, nominal, facilities), params=actual_params)
+            return nominal, self._cached(("access", self.dataset.version, actual_params), compute, lambda a: a.nbytes)

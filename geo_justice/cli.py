@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from .analysis import AnalysisResult
 
 # Commands import what they use inside their function: `geo-justice --help` loads no engine, web or API code.
+STARTED = time.perf_counter()
+#: The running command's stage profile when --profile is given (one command per process).
+PROFILE: list = []
 LAYER_READERS = {  # kind: (reader in `layers`, fixed arguments)
     "courts": ("read_facilities", ("court",)), "prisons": ("read_facilities", ("prison",)),
     "incidents": ("read_incidents", ()), "boundaries": ("read_boundaries", ()), "roads": ("read_roads", ()),
@@ -108,11 +112,19 @@ def access_options(command):
         click.option("--bandwidth", type=float, default=BANDWIDTH_KM, show_default=True, help="Kernel bandwidth, km."),
         click.option("--penalty", type=float, default=PENALTY, show_default=True, help="At most 1+penalty times slower in risky cells."),
         click.option("--avoid-risk", type=float, default=AVOID_RISK, show_default=True, help="Avoid mode: impassable above this risk."),
+        click.option("--profile", is_flag=True, help="Print each stage's time and memory to stderr at the end."),
     ]
 
     @functools.wraps(command)
     def wrapper(data_dir, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh, conflict,
-                conflict_window, half_life, bandwidth, penalty, avoid_risk, **rest):
+                conflict_window, half_life, bandwidth, penalty, avoid_risk, profile, **rest):
+        if profile:
+            from .profiling import StageProfile
+
+            PROFILE.append(StageProfile(_start=STARTED))
+            PROFILE[0]("start-up (imports)")
+            PROFILE[0]("loading the dataset")
+
         def build():
             from layers.catalog import load_dataset
 
@@ -127,7 +139,13 @@ def access_options(command):
                                    penalty=penalty, avoid_risk=avoid_risk)
             return Engine(dataset), params
         engine, params = run_checked(build)
-        return command(engine=engine, params=params, **rest)
+        if not profile:
+            return command(engine=engine, params=params, **rest)
+        try:
+            return command(engine=engine, params=params, **rest)
+        finally:
+            PROFILE[0].finish()
+            click.echo(PROFILE.pop().table(), err=True)
 
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -152,7 +170,12 @@ def with_progress(action):
         def progress(stage: str) -> None:
             bar.set_postfix_str(stage)
             bar.update()
-        return run_checked(lambda: action(progress))
+            if PROFILE:
+                PROFILE[0](stage)
+        result = run_checked(lambda: action(progress))
+    if PROFILE:
+        PROFILE[0]("output")
+    return result
 
 
 def export(result: AnalysisResult, output: Path | None, raster: Callable[[], tuple] | None = None,

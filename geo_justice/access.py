@@ -157,7 +157,7 @@ class Engine:
             seats = courts.geometry.to_crs(grid.crs)
             tree = cKDTree(np.column_stack([seats.x, seats.y]))
             rows, cols = np.nonzero(self.population(grid) > 0)  # only populated cells need a region
-            _, nearest = tree.query(np.column_stack(grid.centres(rows, cols)))
+            _, nearest = tree.query(np.column_stack(grid.centres(rows, cols)), workers=-1)
             region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy()
             index = np.full(grid.shape, -1, dtype=np.int32)
             index[rows, cols] = region_of_court[nearest]

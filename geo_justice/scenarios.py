@@ -236,7 +236,9 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         removed = np.flatnonzero(remap[:-1] < 0)
         old_cells = {(int(r), int(c)) for r, c in baseline.site_cells}
         added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
-        invalid = np.isin(baseline.label, removed) if removed.size else None
+        gone = np.zeros(len(remap), dtype=bool)
+        gone[removed] = True
+        invalid = gone[baseline.label] if removed.size else None  # one lookup per cell (-1 picks the trailing False)
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, label), invalid=invalid)
     return Access(params, baseline.dataset_version, grid, facilities, sites, result.minutes, result.label,

@@ -118,30 +118,31 @@ def _seed(t, lab, prd, use_pred, src, src_label):
 
 @njit(cache=True, nogil=True)
 def _link(v, slot, heads, nxt, prv):
-    """Put cell v at the head of bucket `slot` (prv of a bucket's head is -1 - slot)."""
+    """Put cell v at the head of bucket `slot`. prv: 0 for a cell in no bucket, w + 1 after cell w,
+    -1 - slot at the head of a bucket (0 for "in none" lets prv start as untouched zeroed memory)."""
     head = heads[slot]
     nxt[v] = head
     prv[v] = -1 - slot
     if head >= 0:
-        prv[head] = v
+        prv[head] = v + 1
     heads[slot] = v
 
 
 @njit(cache=True, nogil=True)
-def _unlink(v, heads, nxt, prv, not_queued):
+def _unlink(v, heads, nxt, prv):
     after, before = nxt[v], prv[v]
-    if before >= 0:
-        nxt[before] = after
+    if before > 0:
+        nxt[before - 1] = after
     else:
         heads[-1 - before] = after
     if after >= 0:
         prv[after] = before
-    prv[v] = not_queued
+    prv[v] = 0
 
 
 @njit(cache=True, nogil=True)
 def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, weight, max_minutes, width,
-                    heads, nxt, prv, not_queued):
+                    heads, nxt, prv):
     """Dial's bucket queue on a ring of buckets (absolute bucket b lives in slot b % len(heads)).
 
     Buckets are doubly linked lists threaded through `nxt`/`prv` (one entry per cell: an improved cell
@@ -158,7 +159,7 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
             b = int(t[u] / width)
             if b >= cur + nb - 1:
                 break
-            if prv[u] == not_queued:
+            if prv[u] == 0:
                 _link(u, b % nb, heads, nxt, prv)
                 queued += 1
             p += 1
@@ -176,7 +177,7 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
             continue
         if cur * width > max_minutes:
             return
-        _unlink(u, heads, nxt, prv, not_queued)
+        _unlink(u, heads, nxt, prv)
         queued -= 1
         tu = t[u]
         fu = f[u]
@@ -197,8 +198,8 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
                 lab[v] = lu
                 if use_pred:
                     prd[v] = u
-                if prv[v] != not_queued:
-                    _unlink(v, heads, nxt, prv, not_queued)
+                if prv[v] != 0:
+                    _unlink(v, heads, nxt, prv)
                 else:
                     queued += 1
                 _link(v, int(tv / width) % nb, heads, nxt, prv)
@@ -370,7 +371,7 @@ def travel_time(
     state = (clean.ravel(), minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
     frontier = np.zeros(0, dtype=np.int64)
     if invalid is not None:  # cleared before seeding: a new source may sit where a removed one reached
-        frontier = _reopen(minutes, label, pred, predecessors, _padded(invalid, False, bool))
+        frontier = _reopen(minutes, label, pred, predecessors, np.asarray(invalid, dtype=bool))
     start = np.concatenate([_seed(*state[1:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
     if surface.passable:
@@ -379,40 +380,43 @@ def travel_time(
         ring = int(dearest / bucket) + 3  # one turn of the ring spans the dearest move (+1 for rounding)
         if ring <= MAX_BUCKETS:
             start = start[np.argsort(minutes.ravel()[start], kind="stable")]
-            index = np.int32 if minutes.size < np.iinfo(np.int32).max else np.int64
-            not_queued = np.iinfo(index).min
+            index = np.int32 if minutes.size < np.iinfo(np.int32).max - 1 else np.int64
             heads, nxt = np.full(ring, -1, dtype=index), np.empty(minutes.size, dtype=index)
-            prv = np.full(minutes.size, not_queued, dtype=index)
-            _search_buckets(*state, start, *stencil, float(max_minutes), bucket, heads, nxt, prv, index(not_queued))
+            prv = np.zeros(minutes.size, dtype=index)  # pages the search never reaches stay untouched
+            _search_buckets(*state, start, *stencil, float(max_minutes), bucket, heads, nxt, prv)
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
     inner = (slice(PAD, PAD + rows), slice(PAD, PAD + cols))
-    minutes, label = minutes[inner].copy(), label[inner].copy()
-    beyond = minutes > max_minutes
-    minutes[beyond], label[beyond] = np.inf, -1
+    minutes, label = minutes[inner], label[inner]  # views: the padding is two cells wide, a copy would cost more
+    beyond = minutes > max_minutes if max_minutes < np.inf else None
+    if beyond is not None:
+        minutes[beyond], label[beyond] = np.inf, -1
     if not predecessors:
         return TravelTime(minutes, label)
     pred = _from_padded(pred[inner], cols)
-    pred[beyond] = -1
+    if beyond is not None:
+        pred[beyond] = -1
     return TravelTime(minutes, label, pred)
 
 
 def _reopen(minutes: np.ndarray, label: np.ndarray, pred: np.ndarray, predecessors: bool, invalid: np.ndarray) -> np.ndarray:
-    """Clear the invalid cells (padded arrays, in place); returns the valid reached cells within one move
-    of them (the frontier the search restarts from, at their kept times)."""
+    """Clear the invalid cells (`invalid` on the grid; the other arrays padded, changed in place); returns the
+    flat padded indices of the valid reached cells within one move of them (the frontier the search restarts
+    from, at their kept times)."""
     rows, cols = np.nonzero(invalid)
     if rows.size == 0:
         return np.zeros(0, dtype=np.int64)
+    rows, cols = rows + PAD, cols + PAD
     minutes[rows, cols], label[rows, cols] = np.inf, -1
     if predecessors:
         pred[rows, cols] = -1
-    # only the invalid cells' bounding box (plus one move; the padding keeps it inside the array) is scanned
-    r0, r1 = max(rows.min() - PAD, 0), min(rows.max() + PAD + 1, invalid.shape[0])
-    c0, c1 = max(cols.min() - PAD, 0), min(cols.max() + PAD + 1, invalid.shape[1])
-    window = invalid[r0:r1, c0:c1]
+    # only the invalid cells' bounding box plus one move is scanned (the padding keeps it inside the arrays)
+    r0, r1, c0, c1 = rows.min() - PAD, rows.max() + PAD + 1, cols.min() - PAD, cols.max() + PAD + 1
+    window = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+    window[rows - r0, cols - c0] = True
     near = binary_dilation(window, structure=np.ones((2 * PAD + 1, 2 * PAD + 1), dtype=bool))
     r, c = np.nonzero(near & ~window & np.isfinite(minutes[r0:r1, c0:c1]))
-    return (r + r0) * invalid.shape[1] + c + c0
+    return (r + r0) * minutes.shape[1] + c + c0
 
 
 def _padded(values: np.ndarray, fill: float, dtype) -> np.ndarray:

@@ -26,6 +26,7 @@ from .grid import Grid
 from .traveltime import Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
+BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,13 @@ class Engine:
             names = sorted(courts["region"].unique())
             seats = courts.geometry.to_crs(grid.crs)
             tree = cKDTree(np.column_stack([seats.x, seats.y]))
-            rows, cols = np.nonzero(self.population(grid) > 0)  # only populated cells need a region
-            _, nearest = tree.query(np.column_stack(grid.centres(rows, cols)), workers=-1)
-            region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy()
+            region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy().astype(np.int32)
             index = np.full(grid.shape, -1, dtype=np.int32)
-            index[rows, cols] = region_of_court[nearest]
+            populated = self.population(grid) > 0  # only populated cells need a region
+            for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
+                rows, cols = np.nonzero(populated[start:start + BLOCK_ROWS])
+                _, nearest = tree.query(np.column_stack(grid.centres(rows + start, cols)), workers=-1)
+                index[rows + start, cols] = region_of_court[nearest]
             return Regions(index, names, "facility attribute")
         return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
                             compute, lambda r: r.index.nbytes)

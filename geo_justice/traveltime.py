@@ -151,12 +151,13 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
     one turn of the ring. `start` (sorted by time) is fed in as the ring reaches it. Allocates nothing.
     """
     nb = heads.shape[0]
+    per = 1.0 / width  # bucket of a time: int(time * per) (a product is cheaper than a quotient)
     queued, p, n_start = 0, 0, start.shape[0]
-    cur = int(t[start[0]] / width) if n_start > 0 else 0
+    cur = int(t[start[0]] * per) if n_start > 0 else 0
     while True:
         while p < n_start:  # feed the start cells that fall within the ring's turn
             u = start[p]
-            b = int(t[u] / width)
+            b = int(t[u] * per)
             if b >= cur + nb - 1:
                 break
             if prv[u] == 0:
@@ -166,7 +167,7 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
         if queued == 0:
             if p == n_start:
                 return
-            cur = int(t[start[p]] / width)
+            cur = int(t[start[p]] * per)
             continue
         slot = cur % nb
         u = heads[slot]
@@ -186,6 +187,8 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
         lu = lab[u]
         for k in range(offset.shape[0]):
             v = u + offset[k]
+            if t[v] <= tu:
+                continue  # settled, or already as near: no move can make it nearer (costs are positive)
             fv = f[v]
             if kind[k] == 2:
                 tv = tu + weight[k] * (fu + f[u + off1[k]] + f[u + off2[k]] + fv)  # inf if any is impassable
@@ -202,7 +205,7 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
                     _unlink(v, heads, nxt, prv)
                 else:
                     queued += 1
-                _link(v, int(tv / width) % nb, heads, nxt, prv)
+                _link(v, int(tv * per) % nb, heads, nxt, prv)
 
 
 @njit(cache=True, nogil=True)

@@ -196,16 +196,20 @@ def _search_buckets(f, t, lab, prd, use_pred, start, offset, off1, off2, kind, w
                 if kind[k] == 1 and not (f[u + off1[k]] < np.inf or f[u + off2[k]] < np.inf):
                     continue
                 tv = tu + weight[k] * (fu + fv)
-            if tv < t[v]:  # false when tv is inf
+            tw = t[v]
+            if tv < tw:  # false when tv is inf
                 t[v] = tv
                 lab[v] = lu
                 if use_pred:
                     prd[v] = u
+                b = int(tv * per)
                 if prv[v] != 0:
+                    if int(tw * per) == b:
+                        continue  # nearer, but still in the same bucket: it stays where it is
                     _unlink(v, heads, nxt, prv)
                 else:
                     queued += 1
-                _link(v, int(tv * per) % nb, heads, nxt, prv)
+                _link(v, b % nb, heads, nxt, prv)
 
 
 @njit(cache=True, nogil=True)

@@ -310,10 +310,16 @@ def prepare(friction: np.ndarray, cell_size: float) -> Surface:
         raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
     if not cell_size > 0:
         raise ValueError(f"cell_size must be positive, not {cell_size}")
-    clean = np.where(friction > 0, friction, np.inf)  # NaN fails "> 0" too
+    padded = np.full((friction.shape[0] + 2 * PAD, friction.shape[1] + 2 * PAD), np.inf)
+    clean = padded[PAD:-PAD, PAD:-PAD]
+    with np.errstate(invalid="ignore"):
+        np.copyto(clean, friction, where=friction > 0)  # NaN fails "> 0" too: impassable, like inf
     finite = np.isfinite(clean)
-    least, most = (float(clean[finite].min()), float(clean[finite].max())) if finite.any() else (np.nan, np.nan)
-    return Surface(_padded(clean, np.inf, np.float64), friction.shape, float(cell_size), least, most)
+    least = float(np.min(clean, where=finite, initial=np.inf))
+    most = float(np.max(clean, where=finite, initial=-np.inf))
+    if not least < np.inf:
+        least = most = np.nan
+    return Surface(padded, friction.shape, float(cell_size), least, most)
 
 
 def travel_time(

@@ -23,7 +23,7 @@ from .defaults import DEFAULT_AS_OF, DEFAULT_THRESHOLDS
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
-from .traveltime import Surface, prepare, travel_time
+from .traveltime import PAD, Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
 BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
@@ -173,11 +173,16 @@ class Engine:
         return self._cached(("base_friction", versions, grid.key, params), lambda: base_friction(grid, self.dataset, params))
 
     def friction(self, grid: Grid, params: AccessParams) -> Friction:
+        """The friction of `params`. Its minutes per metre are a view into the prepared surface (`surface`):
+        the same values (positive or inf), held once."""
         key = ("friction", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
         base = self.base_friction(grid, params.friction)
-        return self._cached(key, lambda: build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction,
-                                                        params.conflict, base),
-                            lambda f: f.minutes_per_metre.nbytes + f.risk.nbytes)
+
+        def compute() -> Friction:
+            built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base)
+            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size))
+            return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
+        return self._cached(key, compute, lambda f: f.risk.nbytes)
 
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""

@@ -418,16 +418,17 @@ def _reopen(minutes: np.ndarray, label: np.ndarray, pred: np.ndarray, predecesso
     rows, cols = np.divmod(np.flatnonzero(invalid), invalid.shape[1])
     if rows.size == 0:
         return np.zeros(0, dtype=np.int64)
-    rows, cols = rows + PAD, cols + PAD
-    minutes[rows, cols], label[rows, cols] = np.inf, -1
+    cells = (rows + PAD) * minutes.shape[1] + cols + PAD
+    minutes.ravel()[cells], label.ravel()[cells] = np.inf, -1
     if predecessors:
-        pred[rows, cols] = -1
-    # only the invalid cells' bounding box plus one move is scanned (the padding keeps it inside the arrays)
-    r0, r1, c0, c1 = rows.min() - PAD, rows.max() + PAD + 1, cols.min() - PAD, cols.max() + PAD + 1
-    window = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    window[rows - r0, cols - c0] = True
+        pred.ravel()[cells] = -1
+    # only the invalid cells' bounding box plus one move is scanned: on the padded arrays it starts at the
+    # grid's (r0, c0), the padding keeping it inside them
+    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    window = np.zeros((r1 - r0 + 2 * PAD, c1 - c0 + 2 * PAD), dtype=bool)
+    window[PAD:-PAD, PAD:-PAD] = invalid[r0:r1, c0:c1]
     near = _box_dilation(window, PAD)
-    r, c = np.nonzero(near & ~window & np.isfinite(minutes[r0:r1, c0:c1]))
+    r, c = np.nonzero(near & ~window & np.isfinite(minutes[r0:r0 + window.shape[0], c0:c0 + window.shape[1]]))
     return (r + r0) * minutes.shape[1] + c + c0
 
 

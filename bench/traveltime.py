@@ -1,26 +1,26 @@
 """Benchmark (run by hand): the access engine against scikit-image's MCP_Geometric, same grid, same sources.
 
-    python bench/traveltime.py              # full-Mali 1 km grid of the embedded dataset
-    python bench/traveltime.py --also 250   # and the 250 m grid (peak memory of the whole pipeline)
+    python bench/traveltime.py [--rounds 6] [--resolution 1000]
 
-Each case runs in its own spawned process so that its peak memory (max RSS) is its own; times are the best of
---repeat runs after a warm-up (numba compiles on the first call; that time is printed apart).
+Everything runs in one process: a warm-up (numba loads its compiled kernels from the on-disk cache, or
+compiles them on the very first run; that time is printed apart), then --rounds rounds, each timing
+MCP_Geometric and the engine in 16- and 8-neighbour modes one after another (the order rotates from round
+to round, so a burst of load on this shared machine hits every case). Prints the best and the median of
+each case and the ratios to MCP, with the machine's load average. The whole pipeline is in bench/pipeline.py.
 """
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import tempfile
+import os
 import time
-from pathlib import Path
 
 import numpy as np
 
 THRESHOLDS = (30, 60, 120, 240)
 
 
-def prepare(resolution: float, folder: Path) -> Path:
-    """Friction, sources and population of the embedded dataset on the grid, saved for the child processes."""
+def inputs(resolution: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Friction, court sites and population of the embedded dataset on the grid (actual courts, default date)."""
     from geo_justice.access import AccessParams, Engine
     from geo_justice.facilities import counting_facilities
     from layers import load_dataset
@@ -30,104 +30,63 @@ def prepare(resolution: float, folder: Path) -> Path:
     grid = engine.grid(resolution)
     friction = engine.friction(grid, params).minutes_per_metre
     facilities = counting_facilities(engine.dataset, mode="actual", as_of=params.as_of)
-    sources = engine.sources(grid, facilities, engine.base_friction(grid, params.friction))
-    path = folder / f"inputs_{resolution:g}.npz"
-    np.savez(path, friction=friction, sources=sources, population=engine.population(grid), cell=grid.cell_size)
-    return path
-
-
-def peak_mib() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
-def run_engine(path: Path, neighbours: int, repeat: int, out: mp.Queue) -> None:
-    from geo_justice.traveltime import travel_time
-
-    data = np.load(path)
-    friction, sources, population, cell = data["friction"], data["sources"], data["population"], float(data["cell"])
-    start = time.perf_counter()
-    travel_time(friction[:64, :64], cell, [[1, 1]], neighbours=neighbours)
-    compile_s = time.perf_counter() - start
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = travel_time(friction, cell, sources, neighbours=neighbours)
-        coverage = [population[result.minutes <= t].sum() / population.sum() for t in THRESHOLDS]
-        best = min(best, time.perf_counter() - start)
-    np.save(path.with_name(f"engine{neighbours}.npy"), result.minutes)
-    out.put({"seconds": best, "compile": compile_s, "peak_mib": peak_mib(), "coverage": coverage,
-             "labels": int((result.label >= 0).sum())})
-
-
-def run_mcp(path: Path, repeat: int, out: mp.Queue) -> None:
-    from skimage.graph import MCP_Geometric
-
-    data = np.load(path)
-    friction, sources, cell = data["friction"], data["sources"], float(data["cell"])
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        minutes, _ = MCP_Geometric(friction, fully_connected=True, sampling=(cell, cell)).find_costs([tuple(s) for s in sources])
-        best = min(best, time.perf_counter() - start)
-    np.save(path.with_name("mcp.npy"), minutes)
-    out.put({"seconds": best, "peak_mib": peak_mib()})
-
-
-def in_child(target, *args) -> dict:
-    context = mp.get_context("spawn")  # a fresh process: its peak memory is its own
-    queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
-
-
-def pipeline_peak(resolution: float, out: mp.Queue) -> None:
-    """The whole pipeline (load, population, friction, travel time, coverage) at one resolution."""
-    from geo_justice import analysis
-    from geo_justice.access import AccessParams, Engine
-    from layers import load_dataset
-
-    start = time.perf_counter()
-    result = analysis.coverage(Engine(load_dataset()), AccessParams(resolution_m=resolution))
-    out.put({"seconds": time.perf_counter() - start, "peak_mib": peak_mib(),
-             "actual_120": float(result.summary.set_index("region").loc["All", "actual_share_120"])})
+    _, sites = engine.place_sites(grid, facilities, params)
+    return friction, sites, engine.population(grid), grid.cell_size
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--also", type=float, action="append", default=[], help="also run the whole pipeline at this resolution (m)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--resolution", type=float, default=1000.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = prepare(1000.0, Path(tmp))
-        data = np.load(path)
-        passable = np.isfinite(data["friction"]).sum()
-        print(f"grid {data['friction'].shape[0]} x {data['friction'].shape[1]} at 1 km, {passable:,} passable cells, "
-              f"{len(data['sources'])} sources (actual courts, 2023-11-17, conflict penalty)")
-        mcp = in_child(run_mcp, path, args.repeat)
-        e16 = in_child(run_engine, path, 16, args.repeat)
-        e8 = in_child(run_engine, path, 8, args.repeat)
-        reference, eight = np.load(Path(tmp) / "mcp.npy"), np.load(Path(tmp) / "engine8.npy")
-        both = np.isfinite(reference) & np.isfinite(eight) & (reference > 0)
-        diff = np.max(np.abs(eight[both] - reference[both]) / reference[both])
-        print(f"{'case':<58}{'seconds':>9}{'x MCP':>8}{'peak MiB':>10}")
-        print(f"{'MCP_Geometric, 8 neighbours (travel time alone)':<58}{mcp['seconds']:>9.2f}{1:>8.2f}{mcp['peak_mib']:>10.0f}")
-        for name, case in (("engine, 16 neighbours (time + labels + coverage at 4 T)", e16),
-                           ("engine, 8 neighbours (time + labels + coverage at 4 T)", e8)):
-            print(f"{name:<58}{case['seconds']:>9.2f}{mcp['seconds'] / case['seconds']:>8.2f}{case['peak_mib']:>10.0f}")
-        print(f"numba compile (first call, cached on disk afterwards): {e16['compile']:.1f} s")
-        print(f"8-neighbour mode vs MCP_Geometric: max relative difference {diff:.2e}")
-        print("coverage (actual) within 30/60/120/240 min: " + ", ".join(f"{c:.1%}" for c in e16["coverage"]))
-    for resolution in args.also:
-        whole = in_child(pipeline_peak, resolution)
-        print(f"whole pipeline at {resolution:g} m: {whole['seconds']:.0f} s, peak {whole['peak_mib'] / 1024:.2f} GiB, "
-              f"actual coverage within 120 min {whole['actual_120']:.1%}")
+    from skimage.graph import MCP_Geometric
+
+    from geo_justice.traveltime import travel_time
+
+    friction, sources, population, cell = inputs(args.resolution)
+    print(f"grid {friction.shape[0]} x {friction.shape[1]} at {args.resolution:g} m, {np.isfinite(friction).sum():,} "
+          f"passable cells, {len(sources)} sites (actual courts, 2023-11-17, conflict penalty)")
+    start = time.perf_counter()
+    travel_time(friction[:64, :64], cell, [[1, 1]], neighbours=16)
+    travel_time(friction[:64, :64], cell, [[1, 1]], neighbours=8)
+    print(f"numba kernels ready in {time.perf_counter() - start:.2f} s (loaded from the on-disk cache; compiled on a first run)")
+    total = population.sum()
+    results: dict[str, np.ndarray] = {}
+
+    def mcp() -> None:
+        results["mcp"] = MCP_Geometric(friction, fully_connected=True, sampling=(cell, cell)).find_costs(
+            [tuple(s) for s in sources])[0]
+
+    def engine(neighbours: int):
+        def run() -> None:
+            result = travel_time(friction, cell, sources, neighbours=neighbours)
+            band = np.searchsorted(THRESHOLDS, result.minutes, side="left")  # first T the cell is within
+            sums = np.bincount(band.ravel(), weights=population.ravel(), minlength=len(THRESHOLDS) + 1)
+            results[f"coverage{neighbours}"] = np.cumsum(sums[:-1]) / total  # within 30, 60, 120, 240 minutes
+            results[f"engine{neighbours}"] = result.minutes
+        return run
+
+    cases = {"MCP_Geometric, 8 neighbours (travel time alone)": mcp,
+             "engine, 16 neighbours (time + labels + coverage at 4 T)": engine(16),
+             "engine, 8 neighbours (time + labels + coverage at 4 T)": engine(8)}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for round_ in range(args.rounds):
+        for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+            start = time.perf_counter()
+            cases[name]()
+            times[name].append(time.perf_counter() - start)
+    reference = names[0]
+    best_ref, median_ref = min(times[reference]), float(np.median(times[reference]))
+    print(f"{'case':<58}{'best s':>8}{'median s':>10}{'x MCP best':>12}{'x MCP median':>14}")
+    for name in names:
+        best, median = min(times[name]), float(np.median(times[name]))
+        print(f"{name:<58}{best:>8.3f}{median:>10.3f}{best_ref / best:>12.2f}{median_ref / median:>14.2f}")
+    reference, eight = results["mcp"], results["engine8"]
+    both = np.isfinite(reference) & np.isfinite(eight) & (reference > 0)
+    print(f"8-neighbour mode vs MCP_Geometric: max relative difference {np.max(np.abs(eight[both] - reference[both]) / reference[both]):.2e}")
+    print("coverage (actual, 16 neighbours) within 30/60/120/240 min: " + ", ".join(f"{c:.1%}" for c in results["coverage16"]))
+    print(f"{args.rounds} interleaved rounds; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores, shared)")
 
 
 if __name__ == "__main__":

@@ -23,14 +23,15 @@ from .cache import ResultCache
 from .cancel import checkpoint
 from .conflict import ConflictParams
 from .dates import iso_date
+from .defaults import DEFAULT_THRESHOLDS
 from .facilities import Mode, counting_facilities
 from .friction import Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
-from .traveltime import Surface, prepare, travel_time
+from .traveltime import PAD, Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
-DEFAULT_THRESHOLDS = (30, 60, 120, 240)
+BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
 
 
 @dataclass(frozen=True)
@@ -181,11 +182,13 @@ class Engine:
             names = sorted(courts["region"].unique())
             seats = courts.geometry.to_crs(grid.crs)
             tree = cKDTree(np.column_stack([seats.x, seats.y]))
-            rows, cols = np.nonzero(self.population(grid) > 0)  # only populated cells need a region
-            _, nearest = tree.query(np.column_stack(grid.centres(rows, cols)))
-            region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy()
+            region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy().astype(np.int32)
             index = np.full(grid.shape, -1, dtype=np.int32)
-            index[rows, cols] = region_of_court[nearest]
+            populated = self.population(grid) > 0  # only populated cells need a region
+            for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
+                rows, cols = np.nonzero(populated[start:start + BLOCK_ROWS])
+                _, nearest = tree.query(np.column_stack(grid.centres(rows + start, cols)), workers=-1)
+                index[rows + start, cols] = region_of_court[nearest]
             return Regions(index, names, "facility attribute")
         return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
                             compute, lambda r: r.index.nbytes)
@@ -202,12 +205,18 @@ class Engine:
         return self._cached(("base_friction", versions, self._boundary_version, grid.key, params), compute)
 
     def friction(self, grid: Grid, params: AccessParams) -> Friction:
+        """The friction of `params`. Its minutes per metre are a view into the prepared surface (`surface`):
+        the same values (positive or inf), held once."""
         params = self.complete(params)
         key = ("friction", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
         base = self.base_friction(grid, params.friction)
-        return self._cached(key, lambda: build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction,
-                                                        params.conflict, base),
-                            lambda f: f.minutes_per_metre.nbytes + f.risk.nbytes)
+
+        def compute() -> Friction:
+            built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base)
+            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size,
+                                                                           built.crossing_minutes))
+            return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
+        return self._cached(key, compute, lambda f: f.risk.nbytes)
 
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
@@ -249,7 +258,10 @@ class Engine:
         """Travel time to the nearest counting facility for `params` (cached); `params.as_of` None means the
         dataset's date."""
         params = self.complete(params or AccessParams())
+        with self.cache.question():
+            return self._access(params, progress)
 
+    def _access(self, params: AccessParams, progress: Progress | None) -> Access:
         def step(name: str) -> None:
             checkpoint()
             if progress is not None:
@@ -272,5 +284,18 @@ class Engine:
         return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
+        """Both modes of `params`. The actual travel times are derived from the nominal ones incrementally (they
+        differ only where courts are closed or relocated): the same minutes as a full search, found faster."""
+        from .scenarios import updated_access  # scenarios builds on this module
+
         params = self.complete(params)
-        return (self.access(replace(params, mode="nominal"), progress), self.access(replace(params, mode="actual"), progress))
+        with self.cache.question():
+            nominal = self._access(replace(params, mode="nominal"), progress)
+            actual_params = replace(params, mode="actual")
+
+            def compute() -> Access:
+                (progress or (lambda _: None))("travel time (actual, from nominal)")
+                facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
+                                                 tiers=params.tiers)
+                return replace(updated_access(self, nominal, facilities), params=actual_params)
+            return nominal, self._cached(("access", self.dataset.version, actual_params), compute, lambda a: a.nbytes)

@@ -52,12 +52,15 @@ def coverage(engine: Engine, params: AccessParams, thresholds: Sequence[float] =
     """Coverage within each threshold, overall and per region, nominal and actual side by side; isochrones of `params.mode`."""
     params = engine.complete(params)
     thresholds = _thresholds(thresholds)
+    step = progress or (lambda _: None)
     nominal, actual = engine.nominal_and_actual(params, progress)
+    step("regions and coverage table")
     regions = engine.regions(nominal.grid)
     table = coverage_table(nominal, actual, regions, thresholds)
     chosen = actual if params.mode == "actual" else nominal
     manifest = _manifest(engine, params, "coverage", {"access": params, "thresholds": thresholds,
                                                          "regions_from": regions.source})
+    step("isochrone polygons")
     return AnalysisResult({"isochrones": isochrones(chosen, thresholds), "coverage": table}, table, manifest)
 
 

@@ -7,28 +7,26 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
 
-from layers import LayerError
-from layers.catalog import load_dataset
+from .defaults import (AVOID_RISK, BANDWIDTH_KM, CONFLICT_MODE, CONFLICT_WINDOW_DAYS, DEFAULT_THRESHOLDS,
+                       HALF_LIFE_DAYS, OFFROAD_KMH, PENALTY, POINT_LAYERS, RASTER_LAYERS)
 
-from . import analysis
-from .access import DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
-from .analysis import AnalysisResult
-from .conflict import ConflictParams
-from .export import atomic_write, write_raster, write_tables
-from .friction import FrictionParams
-from .route_files import plan_csv, plan_geojson, plan_gpx, plan_text
-from .routes import parse_stops, plan_routes, route_request
-from .scenarios import read_scenario
-from .tiles import LAYERS, TileStyle, export_tiles, tile_range
+if TYPE_CHECKING:
+    import pandas as pd
 
+    from .access import AccessParams, Engine
+    from .analysis import AnalysisResult
+
+# Commands import what they use inside their function: `geo-justice --help` loads no engine, web or API code.
+STARTED = time.perf_counter()
+#: The running command's stage profile when --profile is given (one command per process).
+PROFILE: list = []
 #: What `layers validate --kind` accepts (layers.validate.KINDS, spelled out to keep --help free of the loaders).
 LAYER_KINDS = ("barriers", "boundaries", "courts", "crossings", "incidents", "population", "prisons", "roads", "settlements")
 
@@ -96,6 +94,7 @@ def validate(file: Path, kind: str, name_field: str | None, crs: str | None, lay
     distance (a warning, not an error).
     """
     from layers.area import find_manifest
+    from layers.catalog import load_dataset
     from layers.validate import validate_layer
 
     if (class_field or speeds) and kind != "roads":
@@ -176,6 +175,7 @@ def list_layers(data_dir: Path | None, boundaries: Path | None, name_field: str,
     boundaries and store."""
     import os
 
+    from layers.catalog import load_dataset
     from layers.store import Store
 
     def build():
@@ -218,19 +218,31 @@ def access_options(command):
         click.option("--tiers", default=None, help="Only these tiers, comma-separated (e.g. appeal,tgi)."),
         click.option("--resolution", type=float, default=1000.0, show_default=True, help="Cell size in metres."),
         click.option("--neighbours", type=click.Choice(["8", "16"]), default="16", show_default=True),
-        click.option("--offroad-kmh", type=float, default=FrictionParams.offroad_kmh, show_default=True),
-        click.option("--conflict", type=click.Choice(["off", "penalty", "avoid"]), default=ConflictParams.mode, show_default=True),
-        click.option("--conflict-window", type=int, default=ConflictParams.window_days, show_default=True, help="Days of incidents before --as-of."),
-        click.option("--half-life", type=float, default=ConflictParams.half_life_days, show_default=True, help="Days for an incident's weight to halve."),
-        click.option("--bandwidth", type=float, default=ConflictParams.bandwidth_km, show_default=True, help="Kernel bandwidth, km."),
-        click.option("--penalty", type=float, default=ConflictParams.penalty, show_default=True, help="At most 1+penalty times slower in risky cells."),
-        click.option("--avoid-risk", type=float, default=ConflictParams.avoid_risk, show_default=True, help="Avoid mode: impassable above this risk."),
+        click.option("--offroad-kmh", type=float, default=OFFROAD_KMH, show_default=True),
+        click.option("--conflict", type=click.Choice(["off", "penalty", "avoid"]), default=CONFLICT_MODE, show_default=True),
+        click.option("--conflict-window", type=int, default=CONFLICT_WINDOW_DAYS, show_default=True, help="Days of incidents before --as-of."),
+        click.option("--half-life", type=float, default=HALF_LIFE_DAYS, show_default=True, help="Days for an incident's weight to halve."),
+        click.option("--bandwidth", type=float, default=BANDWIDTH_KM, show_default=True, help="Kernel bandwidth, km."),
+        click.option("--penalty", type=float, default=PENALTY, show_default=True, help="At most 1+penalty times slower in risky cells."),
+        click.option("--avoid-risk", type=float, default=AVOID_RISK, show_default=True, help="Avoid mode: impassable above this risk."),
+        click.option("--profile", is_flag=True, help="Print each stage's time and memory to stderr at the end."),
     ]
 
     @functools.wraps(command)
-    def wrapper(data_dir, admin_level, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh, conflict,
-                conflict_window, half_life, bandwidth, penalty, avoid_risk, **rest):
+    def wrapper(data_dir, admin_level, boundaries, name_field, as_of, mode, kind, tiers, resolution, neighbours, offroad_kmh,
+                conflict, conflict_window, half_life, bandwidth, penalty, avoid_risk, profile, **rest):
+        if profile:
+            from .profiling import StageProfile
+
+            PROFILE.append(StageProfile(_start=STARTED))
+            PROFILE[0]("start-up (imports)")
+            PROFILE[0]("loading the dataset")
+
         def build():
+            from layers.catalog import load_dataset
+
+            from .access import Engine, access_params
+
             dataset = with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level)
             params = access_params(kind=kind, mode=mode, as_of=as_of or dataset.default_as_of, tiers=tiers, resolution_m=resolution,
                                    neighbours=int(neighbours), offroad_kmh=offroad_kmh, conflict=conflict,
@@ -238,7 +250,13 @@ def access_options(command):
                                    penalty=penalty, avoid_risk=avoid_risk)
             return Engine(dataset), params
         engine, params = run_checked(build)
-        return command(engine=engine, params=params, **rest)
+        if not profile:
+            return command(engine=engine, params=params, **rest)
+        try:
+            return command(engine=engine, params=params, **rest)
+        finally:
+            PROFILE[0].finish()
+            click.echo(PROFILE.pop().table(), err=True)
 
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -247,6 +265,8 @@ def access_options(command):
 
 def run_checked(action):
     """Run `action`, turning bad input (LayerError, ValueError) into a clean user error."""
+    from layers.errors import LayerError
+
     try:
         return action()
     except (LayerError, ValueError) as exc:
@@ -255,11 +275,18 @@ def run_checked(action):
 
 def with_progress(action):
     """Run `action(progress)` with a bar over the engine's stages."""
+    from tqdm import tqdm
+
     with tqdm(desc="computing", unit=" step", leave=False, file=sys.stderr, disable=None) as bar:
         def progress(stage: str) -> None:
             bar.set_postfix_str(stage)
             bar.update()
-        return run_checked(lambda: action(progress))
+            if PROFILE:
+                PROFILE[0](stage)
+        result = run_checked(lambda: action(progress))
+    if PROFILE:
+        PROFILE[0]("output")
+    return result
 
 
 def export(result: AnalysisResult, output: Path | None, raster: Callable[[], tuple] | None = None,
@@ -268,6 +295,8 @@ def export(result: AnalysisResult, output: Path | None, raster: Callable[[], tup
     description) for a .tif, only when one is asked for."""
     if output is None:
         return
+    from .export import write_raster, write_tables
+
     if output.suffix.lower() in (".tif", ".tiff"):
         if raster is None:
             raise UserError(f"{output.name}: this command has no raster output; use .gpkg, .geojson or .csv")
@@ -289,6 +318,8 @@ def echo_people(result: AnalysisResult) -> None:
 
 def echo_table(frame: pd.DataFrame) -> None:
     """Shares as percentages, other numbers as whole counts."""
+    import pandas as pd
+
     formatters = {c: (lambda v: f"{v:.1%}") if "share" in c else (lambda v: f"{v:,.0f}")
                   for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
     click.echo(frame.to_string(index=False, formatters=formatters))
@@ -305,6 +336,8 @@ THRESHOLDS = click.option("--threshold", "thresholds", type=float, multiple=True
 @OUTPUT
 def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
     """Share of population within T minutes of a counting court: nominal vs actual, overall and per region."""
+    from . import analysis
+
     result = with_progress(lambda p: analysis.coverage(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
     table = result.summary
     columns = ["region", "population"] + [c for c in table.columns if c.startswith(("nominal_share_", "actual_share_"))]
@@ -324,6 +357,8 @@ def coverage(engine: Engine, params: AccessParams, thresholds: tuple[float, ...]
 @OUTPUT
 def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
     """One catchment per counting facility with its population and travel times."""
+    from . import analysis
+
     result = with_progress(lambda p: analysis.catchment_areas(engine, params, thresholds or DEFAULT_THRESHOLDS, p))
     echo_people(result)
     echo_table(result.summary[["name", "tier", "region", "population", "area_km2", "median_minutes", "p90_minutes"]].head(15))
@@ -340,6 +375,8 @@ def catchments(engine: Engine, params: AccessParams, thresholds: tuple[float, ..
 def gaps(engine: Engine, params: AccessParams, threshold: float, min_population: float, min_density: float,
          output: Path | None) -> None:
     """Access-gap hotspots: connected settled areas of people beyond the threshold, ranked."""
+    from . import analysis
+
     result = with_progress(lambda p: analysis.access_gaps(engine, params, threshold, min_population, min_density, p))
     echo_people(result)
     echo_table(result.summary[["rank", "name", "population", "unreachable", "area_km2", "mean_minutes"]].head(15))
@@ -354,6 +391,8 @@ def gaps(engine: Engine, params: AccessParams, threshold: float, min_population:
 @OUTPUT
 def exposure(engine: Engine, params: AccessParams, radius: float, days: int, chain_threshold: float, output: Path | None) -> None:
     """Incidents near each counting facility; courts far from a working prison."""
+    from . import analysis
+
     result = with_progress(lambda p: analysis.exposure(engine, params, radius, days, chain_threshold, p))
     echo_table(result.summary.sort_values("incidents", ascending=False).head(15))
     chain = result.layers["justice_chain_gap"]
@@ -387,8 +426,11 @@ def capacity(engine: Engine, params: AccessParams, threshold: float, order: str,
              map_path: Path | None, lang: str, surface: str, output: Path | None) -> None:
     """Who courts can serve within the threshold given their capacity (AccessMod's geographic coverage), per region
     and court, with the 2SFCA / E2SFCA accessibility index."""
+    import numpy as np
+
     from .capacity import CapacityParams
     from .capacity_analysis import capacity as capacity_coverage
+    from .scenarios import read_scenario
 
     cap = run_checked(lambda: CapacityParams(
         threshold=threshold, order=order, priority=tuple(p.strip() for p in (priority or "").split(",") if p.strip()),
@@ -436,6 +478,7 @@ def chain(engine: Engine, params: AccessParams, threshold: float, min_room: floa
     """The justice chain: each court's nearest working prison with room, prison occupancy and the detainee
     transfer burden per region."""
     from .capacity_analysis import chain as justice_chain
+    from .scenarios import read_scenario
 
     change = run_checked(lambda: read_scenario(scenario_file, engine.dataset)) if scenario_file else None
     result = with_progress(lambda p: justice_chain(engine, params, threshold=threshold, min_room=min_room,
@@ -475,6 +518,11 @@ def scenario() -> None:
 @OUTPUT
 def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: tuple[float, ...], output: Path | None) -> None:
     """Evaluate the scenario in FILE (JSON) against the data: people gaining and losing access, per region and court."""
+    import numpy as np
+
+    from . import analysis
+    from .scenarios import read_scenario
+
     change = run_checked(lambda: read_scenario(file, engine.dataset))
     result = with_progress(lambda p: analysis.scenario(engine, change, params, thresholds or DEFAULT_THRESHOLDS, p))
     table = result.summary
@@ -499,6 +547,9 @@ def scenario_run(file: Path, engine: Engine, params: AccessParams, thresholds: t
 def scenario_compare(files: tuple[Path, ...], engine: Engine, params: AccessParams, thresholds: tuple[float, ...],
                      output: Path | None) -> None:
     """Several scenarios side by side: people gaining and losing access, per scenario and region."""
+    from . import analysis
+    from .scenarios import read_scenario
+
     changes = [run_checked(lambda f=f: read_scenario(f, engine.dataset)) for f in files]
     result = with_progress(lambda p: analysis.compare(engine, changes, params, thresholds or DEFAULT_THRESHOLDS, p))
     table = result.summary
@@ -532,6 +583,10 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
          fixed: str | None, max_risk: float | None, weighting: str, min_density: float, region_weights: tuple[str, ...],
          exact: bool, site_judges: float | None, persons_per_case: float, cases_per_judge: float, output: Path | None) -> None:
     """Choose K sites (new courts or mobile hearing points) that bring the most people within the threshold."""
+    import pandas as pd
+
+    from . import analysis
+
     def names(text: str | None) -> list[str] | None:
         return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
@@ -599,8 +654,8 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin
 @click.option("--drive-hours", type=float, default=8.0, show_default=True, help="Most driving hours per day (driving by day only).")
 @click.option("--hearing-days", type=int, default=1, show_default=True, help="Hearing days per stop unless the stop says.")
 @click.option("--risk", type=click.Choice(["avoid", "penalise", "ignore"]), default="penalise", show_default=True)
-@click.option("--risk-level", type=float, default=ConflictParams.avoid_risk, show_default=True, help="avoid: impassable above this risk.")
-@click.option("--penalty", type=float, default=ConflictParams.penalty, show_default=True, help="At most 1+penalty times slower in risky cells.")
+@click.option("--risk-level", type=float, default=AVOID_RISK, show_default=True, help="avoid: impassable above this risk.")
+@click.option("--penalty", type=float, default=PENALTY, show_default=True, help="At most 1+penalty times slower in risky cells.")
 @click.option("--resolution", type=float, default=1000.0, show_default=True, help="Cell size in metres.")
 @click.option("--seconds", type=float, default=None, help="Solver time limit (default: by the number of stops).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GeoJSON of the plan.")
@@ -611,6 +666,12 @@ def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int
           drive_hours: float, hearing_days: int, risk: str, risk_level: float, penalty: float, resolution: float,
           seconds: float | None, output: Path | None, gpx: Path | None, csv_path: Path | None, map_path: Path | None) -> None:
     """Plan mobile-hearing circuits from depots through towns, by day, away from recent incidents."""
+    from layers.catalog import load_dataset
+
+    from .access import Engine
+    from .export import atomic_write
+    from .route_files import plan_csv, plan_geojson, plan_gpx, plan_text
+    from .routes import parse_stops, plan_routes, route_request
     loaded = []
 
     def plan():
@@ -669,6 +730,8 @@ def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: fl
     """Where the scenario in FILE changes access, and its courts with their catchment change."""
     from web.maps import page, scenario_map
 
+    from .scenarios import read_scenario
+
     def build() -> str:
         change = read_scenario(file, engine.dataset)
         return page(scenario_map(engine, params, change, threshold=threshold, lang=lang), self_contained=True)
@@ -676,6 +739,8 @@ def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: fl
 
 
 def write_page(output: Path, text: str) -> None:
+    from .export import atomic_write
+
     atomic_write(output, lambda target: target.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output} ({len(text) / 1e6:.1f} MB, self-contained)")
 
@@ -699,13 +764,17 @@ def zoom_range(text: str) -> list[int]:
 
 @tiles.command("export")
 @access_options
-@click.option("--layer", type=click.Choice(LAYERS), required=True, help="The layer to export.")
+@click.option("--layer", type=click.Choice(RASTER_LAYERS + POINT_LAYERS), required=True, help="The layer to export.")
 @click.option("--zoom", default="4-10", show_default=True, help="Zoom or range of zooms, e.g. 4-10.")
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes (coverage layer).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="An .mbtiles file, or a folder to fill with z/x/y.png.")
 def tiles_export(engine: Engine, params: AccessParams, layer: str, zoom: str, threshold: float, output: Path) -> None:
     """Render a layer's tiles over the study area into MBTiles or a z/x/y folder (empty tiles skipped)."""
+    from tqdm import tqdm
+
+    from .tiles import TileStyle, export_tiles, tile_range
+
     zooms = zoom_range(zoom)
     style = run_checked(lambda: TileStyle(layer, params, threshold))
     total = len(run_checked(lambda: tile_range(engine, style, zooms)))

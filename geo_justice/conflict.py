@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
+from .defaults import AVOID_RISK, BANDWIDTH_KM, CONFLICT_MODE, CONFLICT_WINDOW_DAYS, HALF_LIFE_DAYS, PENALTY
 from .grid import Grid
 from .licence_floors import above_floor
 
@@ -29,14 +30,14 @@ class ConflictParams:
     - avoid_risk: in "avoid" mode, cells above this risk are impassable (20 per 1,000 km²).
     """
 
-    mode: ConflictMode = "penalty"
-    window_days: int = 365
-    half_life_days: float = 180.0
+    mode: ConflictMode = CONFLICT_MODE
+    window_days: int = CONFLICT_WINDOW_DAYS
+    half_life_days: float = HALF_LIFE_DAYS
     fatality_weight: float = 0.5
-    bandwidth_km: float = 25.0
-    penalty: float = 1.0
+    bandwidth_km: float = BANDWIDTH_KM
+    penalty: float = PENALTY
     risk_scale: float = 5.0
-    avoid_risk: float = 20.0
+    avoid_risk: float = AVOID_RISK
 
     def __post_init__(self) -> None:
         if self.mode not in ("off", "penalty", "avoid"):

@@ -11,11 +11,24 @@ from .access import Access, Regions
 ALL = "All"
 
 
-def population_within(access: Access, regions: Regions, threshold: float) -> np.ndarray:
-    """Persons within `threshold` minutes per region, the last entry being the total over all cells."""
-    within = access.population * (access.minutes <= threshold)
-    per_region = np.bincount(regions.index[regions.index >= 0], within[regions.index >= 0], minlength=len(regions.names))
-    return np.append(per_region, within.sum())
+def population_within(access: Access, regions: Regions, thresholds: Sequence[float], block: int = 1 << 22) -> np.ndarray:
+    """Persons within each threshold (rows) per region (columns), the last column the total over all cells.
+
+    One pass over the grid (in blocks of about `block` cells): each cell falls in the band of the first
+    threshold it is within, band sums are accumulated per region, and their running sums give the counts."""
+    limits = np.asarray(thresholds, dtype=np.float64)
+    n, bands = len(regions.names), len(limits) + 1
+    sums = np.zeros((n + 1) * bands)
+    minutes, index, population = access.minutes.ravel(), regions.index.ravel(), access.population.ravel()
+    for start in range(0, minutes.size, block):
+        part = slice(start, start + block)
+        region = index[part].astype(np.int64)
+        region[region < 0] = n  # outside every region: only in the total
+        band = np.searchsorted(limits, minutes[part], side="left")  # first T with minutes <= T; len(T) if none
+        sums += np.bincount(region * bands + band, population[part], minlength=sums.size)
+    per_region = sums.reshape(n + 1, bands)
+    within = np.cumsum(per_region[:, :-1], axis=1)  # (regions + outside, T)
+    return np.column_stack([within[:n].T, within.sum(axis=0)])
 
 
 def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> pd.DataFrame:
@@ -28,11 +41,13 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
     inside = regions.index >= 0
     totals = np.append(np.bincount(regions.index[inside], population[inside], minlength=len(regions.names)), population.sum())
     table = pd.DataFrame({"region": regions.names + [ALL], "population": totals})
+    within = {"nominal": population_within(nominal, regions, thresholds),
+              "actual": population_within(actual, regions, thresholds)}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for t in thresholds:
+        for i, t in enumerate(thresholds):
             name = f"{t:g}"
-            table[f"nominal_{name}"] = population_within(nominal, regions, t)
-            table[f"actual_{name}"] = population_within(actual, regions, t)
+            table[f"nominal_{name}"] = within["nominal"][i]
+            table[f"actual_{name}"] = within["actual"][i]
             table[f"nominal_share_{name}"] = np.where(totals > 0, table[f"nominal_{name}"] / totals, np.nan)
             table[f"actual_share_{name}"] = np.where(totals > 0, table[f"actual_{name}"] / totals, np.nan)
             table[f"lost_{name}"] = table[f"nominal_{name}"] - table[f"actual_{name}"]

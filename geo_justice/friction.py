@@ -9,6 +9,7 @@ import pandas as pd
 from layers.catalog import Dataset
 
 from .conflict import ConflictParams, risk_multiplier, risk_surface
+from .defaults import OFFROAD_KMH
 from .grid import Grid
 
 
@@ -28,7 +29,7 @@ class FrictionParams:
     - use_barriers: burn barrier layers (rivers without crossings) as impassable when present (True).
     """
 
-    offroad_kmh: float = 5.0
+    offroad_kmh: float = OFFROAD_KMH
     road_speeds_kmh: tuple[tuple[str, float], ...] | None = None
     crossing_radius_m: float = 1500.0
     use_barriers: bool = True

@@ -32,14 +32,13 @@ from .collections import Interval, incidents_view
 from . import country
 from .colours import (BASEMAP, INCIDENT_COLOUR, PRISON_COLOUR, RISK, STATUS_COLOURS, TRANSPARENT, TRAVELTIME, Ramp,
                       coverage_ramp, rgba)
+from .defaults import POINT_LAYERS, RASTER_LAYERS
 from .export import atomic_write
 from .grid import Grid
 
 TILE = 256
 #: Bump when the rendering of any layer changes: it is part of every tile's version and ETag.
 STYLE_VERSION = "s2"
-RASTER_LAYERS = ("traveltime", "coverage", "risk", "basemap")
-POINT_LAYERS = ("courts", "prisons", "incidents")
 LAYERS = RASTER_LAYERS + POINT_LAYERS
 MAX_ZOOM = 18
 #: Zooms a TileJSON advertises: beyond 14 a tile only magnifies the analysis cells.

@@ -1,17 +1,21 @@
-"""Read, validate and normalise each layer kind (DESIGN.md data contracts); the layer catalog."""
-from .barriers import read_barriers, read_crossings
-from .boundaries import read_boundaries
-from .catalog import Dataset, embedded_data_dir, load_dataset
-from .errors import LayerError, Problem
-from .facilities import read_facilities
-from .history import as_of, read_status_history
-from .incidents import read_incidents
-from .population import read_population
-from .roads import DEFAULT_SPEEDS_KMH, read_roads
-from .settlements import read_settlements
+"""Read, validate and normalise each layer kind (DESIGN.md data contracts); the layer catalog.
 
-__all__ = [
-    "Dataset", "LayerError", "Problem", "DEFAULT_SPEEDS_KMH", "as_of", "embedded_data_dir", "load_dataset",
-    "read_barriers", "read_boundaries", "read_crossings", "read_facilities", "read_incidents", "read_population",
-    "read_roads", "read_settlements", "read_status_history",
-]
+The names below load their module on first use (PEP 562), so importing `layers` (or `layers.errors`)
+does not import geopandas.
+"""
+from importlib import import_module
+
+_HOME = {
+    "read_barriers": "barriers", "read_crossings": "barriers", "read_boundaries": "boundaries",
+    "Dataset": "catalog", "embedded_data_dir": "catalog", "load_dataset": "catalog", "LayerError": "errors",
+    "Problem": "errors", "read_facilities": "facilities", "as_of": "history", "read_status_history": "history",
+    "read_incidents": "incidents", "read_population": "population", "DEFAULT_SPEEDS_KMH": "roads",
+    "read_roads": "roads", "read_settlements": "settlements",
+}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'layers' has no attribute {name!r}")
+    return getattr(import_module(f".{_HOME[name]}", __name__), name)

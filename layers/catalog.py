@@ -20,6 +20,9 @@ from .facilities import read_facilities
 from .history import as_of, combine_events, facility_events, read_status_history
 from .incidents import read_incidents
 from .licences import Licence, LicenceFloors, floors_from, licences_from
+from .parsed import dataset_key
+from .parsed import get as cached_dataset
+from .parsed import put as cache_dataset
 from .population import population_footprint
 from .population_figures import read_population_figures
 from .read import read_table
@@ -139,10 +142,22 @@ def load_dataset(location: str | Path | None = None) -> Dataset:
 
     Every layer is checked before anything is returned; one LayerError lists the problems of all layers.
     Facilities whose seat lies outside the region (admin1) or cercle (admin2) they name are listed in
-    `notes`, with the distance: a warning, not an error.
+    `notes`, with the distance: a warning, not an error. A dataset loaded before from the same files comes
+    from the parsed-dataset cache (layers.parsed).
     """
     root = Path(location) if location else embedded_data_dir()
     manifest_path = root if root.is_file() else root / MANIFEST
+    key = dataset_key(manifest_path)
+    if key is not None and isinstance(dataset := cached_dataset(key), Dataset):
+        return dataset
+    dataset = parse_dataset(manifest_path)
+    if key is not None:
+        cache_dataset(key, dataset)
+    return dataset
+
+
+def parse_dataset(manifest_path: Path) -> Dataset:
+    """Read and check every layer `manifest_path` names (no cache)."""
     root = manifest_path.parent
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

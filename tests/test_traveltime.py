@@ -157,3 +157,44 @@ def test_heap_fallback_equals_bucket_queue(monkeypatch):
     np.testing.assert_array_equal(heap.minutes, buckets.minutes)
     bounded = travel_time(friction, 30.0, sources, max_minutes=100.0)
     np.testing.assert_array_equal(bounded.minutes, np.where(buckets.minutes <= 100.0, buckets.minutes, np.inf))
+
+
+def serpentine(size: int) -> np.ndarray:
+    """Walls on every other row, each open at one end, alternating sides: the path from the top-left
+    corner zigzags through every row; one very fast cell makes the cheapest move 1,000 times cheaper."""
+    friction = np.ones((size, size))
+    for number, row in enumerate(range(1, size - 1, 2)):
+        friction[row, :] = np.inf
+        friction[row, -1 if number % 2 == 0 else 0] = 1.0
+    friction[0, size // 2] = 1e-3
+    return friction
+
+
+def peak_growth_bytes(action) -> int:
+    """How far the process's resident memory rises above its level before `action` (Linux)."""
+    def status(field: str) -> int:
+        for line in open("/proc/self/status"):
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(field)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # reset the high-water mark (VmHWM) to the current resident size
+    before = status("VmRSS:")
+    action()
+    return status("VmHWM:") - before
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+def test_serpentine_with_a_fast_cell_keeps_the_queue_small(monkeypatch):
+    import geo_justice.traveltime as kernel
+    friction = serpentine(301)
+    travel_time(friction[:8, :8], 1.0, [[0, 0]])  # compiled (or loaded) before measuring
+    result: list = []
+    growth = peak_growth_bytes(lambda: result.append(travel_time(friction, 1.0, [[0, 0]])))
+    buckets = result[0]
+    # the longest path is ~45,000 moves, 45 million cheapest moves: a bucket per cheapest move up to it
+    # would take hundreds of MB; the ring holds the dearest move's worth of buckets (~2,240)
+    assert growth < 12 * friction.nbytes
+    assert np.isfinite(buckets.minutes[np.isfinite(friction)]).all() and buckets.minutes[-1, 0] > 40_000
+    monkeypatch.setattr(kernel, "MAX_BUCKETS", 0)  # the heap search: an independent queue
+    np.testing.assert_array_equal(travel_time(friction, 1.0, [[0, 0]]).minutes, buckets.minutes)

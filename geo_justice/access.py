@@ -221,11 +221,9 @@ class Engine:
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         params = self.complete(params)
+        friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
         key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
-        def compute() -> Surface:
-            friction = self.friction(grid, params)
-            return prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes)
-        return self._cached(key, compute)
+        return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`)."""

@@ -33,7 +33,7 @@ from .conflict import recent_incidents
 from .coverage import ALL, coverage_table
 from .facilities import counting_facilities
 from .grid import polygons
-from .manifest import run_manifest
+from .manifest import _plain, run_manifest
 from .scenarios import updated_access
 
 #: Steps of a timeline and their pandas frequencies (dates fall on the first day of each period).
@@ -185,8 +185,9 @@ def assemble(engine: Engine, params: AccessParams, dates: Sequence[str], thresho
         ["incidents_in_window", "fatalities_in_window", "people_high_risk", "mean_risk"]
     overall = long[long["region"] == ALL][date_columns + ["population"] + coverage_columns].reset_index(drop=True)
     regions = long[long["region"] != ALL][["date", "region", "population"] + coverage_columns].reset_index(drop=True)
+    access = {k: v for k, v in _plain(params).items() if k != "as_of"}  # the dates replace as_of
     manifest = run_manifest(engine.dataset, "timeline", {
-        "access": params, "thresholds": thresholds, "step": step, "from": dates[0], "to": dates[-1],
+        "access": access, "thresholds": thresholds, "step": step, "from": dates[0], "to": dates[-1],
         "dates": len(dates), "regions_from": engine.regions(engine.grid(params.resolution_m)).source, **execution})
     return AnalysisResult({"timeline": overall, "regions": regions, "region_outlines": region_outlines(engine, params)},
                           overall, manifest)

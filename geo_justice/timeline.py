@@ -31,7 +31,7 @@ from layers.vocabulary import STATUSES
 from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine
 from .conflict import recent_incidents
 from .coverage import ALL, coverage_table
-from .facilities import counting_facilities
+from .facilities import counting
 from .grid import polygons
 from .manifest import _plain, run_manifest
 from .scenarios import updated_access
@@ -86,9 +86,26 @@ def _places(facilities: gpd.GeoDataFrame) -> tuple:
     return tuple(sorted(zip(facilities["id"], np.round(facilities.geometry.x, 7), np.round(facilities.geometry.y, 7))))
 
 
+class FacilityStates:
+    """Facilities as of each date, computed once per distinct set of past events (dates between two events share it)."""
+
+    def __init__(self, engine: Engine):
+        self.dataset = engine.dataset
+        self._event_dates = np.sort(pd.to_datetime(self.dataset.events["as_of"]).to_numpy())
+        self._cache: dict[tuple[str, int], gpd.GeoDataFrame] = {}
+
+    def at(self, kind: str, date: str) -> gpd.GeoDataFrame:
+        past = int(np.searchsorted(self._event_dates, np.datetime64(date), side="right"))
+        key = (kind, past)
+        if key not in self._cache:
+            self._cache[key] = self.dataset.facilities_as_of(kind, date)
+        return self._cache[key]
+
+
 @dataclass
 class _State:
     conflict: str | None
+    facilities: gpd.GeoDataFrame  # the facilities as of the date (shared by dates between two events)
     places: dict[str, tuple]
     access: dict[str, Access]
 
@@ -99,8 +116,10 @@ class DateWalker:
     `incremental=False` computes every date in full (the naive reference, and the equality tests' answer).
     """
 
-    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True):
+    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True,
+                 states: FacilityStates | None = None):
         self.engine, self.params, self.incremental = engine, params, incremental
+        self.states = states or FacilityStates(engine)
         self._last: _State | None = None
 
     def at(self, date: str) -> tuple[Access, Access, str]:
@@ -109,11 +128,15 @@ class DateWalker:
         params = {mode: replace(self.params, mode=mode, as_of=date) for mode in ("nominal", "actual")}
         if not self.incremental:
             return engine.access(params["nominal"]), engine.access(params["actual"]), FULL
-        facilities = {mode: counting_facilities(engine.dataset, kind=p.kind, mode=p.mode, as_of=date, tiers=p.tiers)
-                      for mode, p in params.items()}
-        places = {mode: _places(f) for mode, f in facilities.items()}
+        state = self.states.at(self.params.kind, date)
         conflict = conflict_state(engine, params["actual"])
         last = self._last
+        if last is not None and last.conflict == conflict and last.facilities is state:  # no event since: same answer
+            access = {mode: replace(last.access[mode], params=p) for mode, p in params.items()}
+            self._last = _State(conflict, state, last.places, access)
+            return access["nominal"], access["actual"], REUSED
+        facilities = {mode: counting(state, mode=mode, tiers=p.tiers) for mode, p in params.items()}
+        places = {mode: _places(f) for mode, f in facilities.items()}
         access: dict[str, Access] = {}
         if last is not None and last.conflict == conflict:
             for mode in ("nominal", "actual"):
@@ -126,15 +149,15 @@ class DateWalker:
         else:
             access = {mode: engine.access(p) for mode, p in params.items()}
             how = FULL
-        self._last = _State(conflict, places, access)
+        self._last = _State(conflict, state, places, access)
         return access["nominal"], access["actual"], how
 
 
-def facility_counts(engine: Engine, date: str) -> dict[str, int]:
+def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
     """Courts and prisons by status on `date`, and how many sit away from their seat (relocated)."""
     counts: dict[str, int] = {}
     for kind in ("court", "prison"):
-        state = engine.dataset.facilities_as_of(kind, date)
+        state = states.at(kind, date)
         by_status = state["status"].value_counts()
         for status in STATUSES:
             counts[f"{kind}s_{status}"] = int(by_status.get(status, 0))
@@ -158,12 +181,16 @@ def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresh
               incremental: bool = True, progress: DateProgress | None = None) -> list[pd.DataFrame]:
     """Per date, in order: the coverage table (one row per region and 'All') with the date, how its access
     was obtained, the facility counts and the conflict summary. Consecutive dates share work."""
-    walker = DateWalker(engine, params, incremental=incremental)
-    out = []
+    states = FacilityStates(engine)
+    walker = DateWalker(engine, params, incremental=incremental, states=states)
+    out: list[pd.DataFrame] = []
     for date in dates:
         nominal, actual, how = walker.at(date)
-        table = coverage_table(nominal, actual, engine.regions(nominal.grid), thresholds)
-        extras = {"date": date, "computed": how, **facility_counts(engine, date),
+        if how == REUSED:  # same access: same coverage
+            table = out[-1][["region", "population"] + [c for c in out[-1].columns if c.split("_")[0] in ("nominal", "actual", "lost")]]
+        else:
+            table = coverage_table(nominal, actual, engine.regions(nominal.grid), thresholds)
+        extras = {"date": date, "computed": how, **facility_counts(states, date),
                   **conflict_summary(engine, replace(params, as_of=date), actual)}
         out.append(table.assign(**extras))
         if progress:

@@ -101,7 +101,7 @@ class _client:
 
         if self.scheduler:
             try:
-                self.client = Client(self.scheduler, timeout="10s")
+                self.client = Client(self.scheduler, timeout="5s")
             except OSError as exc:
                 raise ValueError(f"--scheduler {self.scheduler}: cannot connect ({exc})") from None
             return self.client

@@ -14,7 +14,7 @@ from layers.catalog import load_dataset
 
 from layers.store import Store
 
-from . import analysis, features, maps, problems, scenarios, tiles, writes
+from . import analysis, features, maps, problems, scenarios, tiles, timeline, writes
 from .http import token_table
 from .routes import router as routes_router
 
@@ -59,5 +59,6 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(scenarios.router)
     app.include_router(routes_router)
     app.include_router(tiles.router)
+    app.include_router(timeline.router)  # before maps: /embed/timeline is not a tile layer
     app.include_router(maps.router)
     return app

@@ -428,6 +428,27 @@ def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: fl
     write_page(output, run_checked(build))
 
 
+@map_group.command("timeline")
+@access_options
+@click.option("--from", "start", required=True, help="First date (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Last date (YYYY-MM-DD).")
+@click.option("--step", default="month", show_default=True, help="day, week, month, quarter or year.")
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: regions coloured by coverage within it.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
+def map_timeline(engine: Engine, params: AccessParams, start: str, end: str, step: str, threshold: float, lang: str,
+                 output: Path) -> None:
+    """Coverage per region and courts by status, date by date, with a time slider."""
+    from web.timeline import map_page
+
+    from .timeline import timeline as run
+
+    def build() -> str:
+        result = run(engine, params, start, end, step, (threshold,))
+        return map_page(engine, result, lang=lang, threshold=threshold)
+    write_page(output, run_checked(build))
+
+
 def write_page(output: Path, text: str) -> None:
     atomic_write(output, lambda target: target.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output} ({len(text) / 1e6:.1f} MB, self-contained)")

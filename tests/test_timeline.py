@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import replace
 
@@ -120,3 +121,70 @@ def test_cli_bad_ranges(args, message, tmp_path):
     run = CliRunner().invoke(main, ["timeline", "--resolution", "10000", *args])
     assert run.exit_code == 1 and message in run.output, run.output
     assert "Traceback" not in run.output
+
+
+def test_map_with_time_slider(tmp_path):
+    """The slider map is one offline file: regions with a share per date, every court with a state per date."""
+    output = tmp_path / "timeline.html"
+    run = CliRunner().invoke(main, ["map", "timeline", "--from", "2012-01-01", "--to", "2015-12-31", "--step", "year",
+                                    "--resolution", "10000", "--conflict", "off", "-o", str(output)])
+    assert run.exit_code == 0, run.output
+    text = output.read_text(encoding="utf-8")
+    assert "<script src=\"http" not in text and "type='range'" in text
+    assert '"dates": ["2012-01-01", "2013-01-01", "2014-01-01", "2015-01-01"]' in text
+    assert "partiellement en fonction" in text  # French by default
+
+
+@pytest.fixture(scope="module")
+def client(dataset, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    return TestClient(create_app(dataset.root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
+
+
+QUERY = "from=2012-01-01&to=2015-12-31&step=quarter&resolution=10000&conflict=off"
+
+
+def test_api_timeline_geojson_and_csv_equal_the_core(client, dataset):
+    expected = timeline(Engine(dataset), OFF, "2012-01-01", "2015-12-31", "quarter")
+    answer = client.get(f"/analysis/timeline?{QUERY}")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/geo+json")
+    body = answer.json()
+    assert [row["date"] for row in body["summary"]] == list(expected.summary["date"])
+    np.testing.assert_allclose([row["actual_120"] for row in body["summary"]], expected.summary["actual_120"])
+    regions = expected.layers["regions"]
+    for feature in body["features"]:
+        rows = regions[regions["region"] == feature["properties"]["region"]]
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        np.testing.assert_allclose([r["actual_share_60"] for r in feature["properties"]["timeline"]],
+                                   rows["actual_share_60"], equal_nan=True)
+    table = pd.read_csv(io.StringIO(client.get(f"/analysis/timeline?{QUERY}&format=csv").text))
+    np.testing.assert_allclose(table["lost_240"], expected.summary["lost_240"])
+    again = client.get(f"/analysis/timeline?{QUERY}", headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("query, message", [
+    ("from=2015-01-01&to=2014-01-01", "empty date range"),
+    ("from=2000-01-01&to=2014-01-01", "before the first status event"),
+    ("from=2010-01-01&to=2023-12-31&step=day", "more than 1,000"),
+    ("from=2012-01-01&to=2014-01-01&format=xlsx", "format must be"),
+    ("to=2014-01-01", "from"),
+])
+def test_api_timeline_bad_input(client, query, message):
+    answer = client.get(f"/analysis/timeline?{query}&resolution=10000")
+    assert answer.status_code == 400 and message in answer.json()["detail"], answer.text
+
+
+def test_embed_timeline_and_snippet(client):
+    page = client.get(f"/embed/timeline?{QUERY}&lang=en")
+    assert page.status_code == 200 and "vegaEmbed" in page.text and "<script src=\"http" not in page.text
+    assert "Access to a working court" in page.text
+    assert "Accès à un tribunal en fonction" in client.get(f"/embed/timeline?{QUERY}").text
+    snippet = client.get(f"/embed/timeline/snippet?{QUERY}&lang=en&height=400").text
+    assert snippet.startswith('<iframe src="http://testserver/embed/timeline?from=2012-01-01&amp;to=2015-12-31')
+    assert 'height="400"' in snippet and "height=400" not in snippet
+    slider = client.get(f"/maps/timeline?{QUERY}&lang=en")
+    assert slider.status_code == 200 and "/static/" in slider.text and "type='range'" in slider.text
+    assert client.get(f"/maps/timeline?{QUERY}&chart_threshold=45").status_code == 400

@@ -139,9 +139,9 @@ def chart_spec(result: AnalysisResult, *, lang: str = "fr", regions: Sequence[st
     changes = status_changes(result, lang)
     date, share = _text(lang, "date"), _text(lang, "share", t=t)
     base = alt.Chart(lines).encode(
-        x=alt.X("date:T", title=date),
+        x=alt.X("date:T", title=date, axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1})),
         y=alt.Y("share:Q", title=share, axis=alt.Axis(format="%")),
-        color=alt.Color("series:N", title=_text(lang, "series"), legend=alt.Legend(orient="bottom", direction="vertical")),
+        color=alt.Color("series:N", title=_text(lang, "series"), legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=600)),
         tooltip=[alt.Tooltip("date:T", title=date, format="%Y-%m-%d"), alt.Tooltip("series:N", title=_text(lang, "series")),
                  alt.Tooltip("share:Q", title=share, format=".1%")])
     layers = [base.mark_line(interpolate="step-after", point=alt.OverlayMarkDef(size=12))]
@@ -161,8 +161,11 @@ def chart_page(result: AnalysisResult, *, lang: str = "fr", regions: Sequence[st
 
     spec = chart_spec(result, lang=lang, regions=regions, threshold=threshold)
     text = vl_convert.vegalite_to_html(spec, bundle=True)
-    note = f"<p style=\"font:12px sans-serif;color:#555\">{html.escape(_text(lang, 'note'))}</p>"
-    return text.replace("</body>", note + "</body>", 1).replace("<html>", f'<html lang="{lang}">', 1)
+    title = html.escape(_text(lang, "map_title"))
+    style = "<style>body{margin:8px;font-family:sans-serif} #vega-chart{width:100%}</style>"  # the chart fills the frame
+    note = f"<p style=\"font-size:12px;color:#555\">{html.escape(_text(lang, 'note'))}</p>"
+    text = text.replace("<title>Chart</title>", f"<title>{title}</title>{style}", 1).replace("<html>", f'<html lang="{lang}">', 1)
+    return text.replace("</body>", note + "</body>", 1)
 
 
 class TimeSlider(MacroElement):

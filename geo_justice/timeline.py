@@ -18,6 +18,7 @@ Example::
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -131,19 +132,22 @@ class DateWalker:
         state = self.states.at(self.params.kind, date)
         conflict = conflict_state(engine, params["actual"])
         last = self._last
-        if last is not None and last.conflict == conflict and last.facilities is state:  # no event since: same answer
-            access = {mode: replace(last.access[mode], params=p) for mode, p in params.items()}
+        if last is not None and last.conflict == conflict and last.facilities is state:  # no event since: same minutes
+            population = date_population(engine, last.access["actual"].grid, date)
+            access = {mode: replace(last.access[mode], params=p, population=population) for mode, p in params.items()}
             self._last = _State(conflict, state, last.places, access)
             return access["nominal"], access["actual"], REUSED
         facilities = {mode: counting(state, mode=mode, tiers=p.tiers) for mode, p in params.items()}
         places = {mode: _places(f) for mode, f in facilities.items()}
         access: dict[str, Access] = {}
         if last is not None and last.conflict == conflict:
+            population = date_population(engine, last.access["actual"].grid, date)
             for mode in ("nominal", "actual"):
                 if last.places[mode] == places[mode]:
-                    access[mode] = replace(last.access[mode], params=params[mode])
+                    access[mode] = replace(last.access[mode], params=params[mode], population=population)
                 else:
-                    access[mode] = replace(updated_access(engine, last.access[mode], facilities[mode]), params=params[mode])
+                    access[mode] = replace(updated_access(engine, last.access[mode], facilities[mode]), params=params[mode],
+                                           population=population)
             changed = any(last.places[m] != places[m] for m in places)
             how = INCREMENTAL if changed else REUSED
         else:
@@ -151,6 +155,14 @@ class DateWalker:
             how = FULL
         self._last = _State(conflict, state, places, access)
         return access["nominal"], access["actual"], how
+
+
+def date_population(engine: Engine, grid, date: str) -> np.ndarray:
+    """Persons per cell for `date`: travel times carry over between dates, people need not (an engine whose
+    population depends on the year takes the date)."""
+    if "as_of" in inspect.signature(engine.population).parameters:
+        return engine.population(grid, date)
+    return engine.population(grid)
 
 
 def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
@@ -184,15 +196,17 @@ def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresh
     states = FacilityStates(engine)
     walker = DateWalker(engine, params, incremental=incremental, states=states)
     out: list[pd.DataFrame] = []
+    previous = None
     for date in dates:
         nominal, actual, how = walker.at(date)
-        if how == REUSED:  # same access: same coverage
+        if how == REUSED and out and actual.population is previous:  # same minutes, same people: same coverage
             table = out[-1][["region", "population"] + [c for c in out[-1].columns if c.split("_")[0] in ("nominal", "actual", "lost")]]
         else:
             table = coverage_table(nominal, actual, engine.regions(nominal.grid), thresholds)
         extras = {"date": date, "computed": how, **facility_counts(states, date),
                   **conflict_summary(engine, replace(params, as_of=date), actual)}
         out.append(table.assign(**extras))
+        previous = actual.population
         if progress:
             progress(1)
     return out

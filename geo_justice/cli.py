@@ -542,6 +542,11 @@ def timeline(engine: Engine, params: AccessParams, start: str, end: str, step: s
         if path.suffix.lower() not in TIMELINE_SUFFIXES:
             raise UserError(f"{path.name}: use one of {', '.join(TIMELINE_SUFFIXES)}")
     dates = run_checked(lambda: timeline_dates(engine.dataset.events, start, end, step, force=force))
+    if regions:  # before any work: a misspelt region must not cost a timeline
+        known = run_checked(lambda: engine.regions(engine.grid(params.resolution_m)).names)
+        unknown = sorted(set(regions) - set(known))
+        if unknown:
+            raise UserError(f"--region {unknown[0]!r}: not a region; regions are {', '.join(known)}")
     spec = dataset_spec(click.get_current_context())
     result = run_sweep(lambda p: timeline_sweep(spec, params, start, end, step, thresholds or DEFAULT_THRESHOLDS,
                                                 force=force, engines={spec: engine}, scheduler=scheduler,

@@ -11,7 +11,8 @@ nothing is written, unless every task succeeded.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -85,36 +86,30 @@ def run_tasks(tasks: Sequence[Task], *, engines: Mapping[DatasetSpec, Engine] | 
         return out
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    with _client(scheduler, workers) as client:
+    with connected(scheduler, workers) as client:
         return _on_dask(client, tasks, step)
 
 
-class _client:
-    """A Client on `scheduler`, or on a fresh LocalCluster of `workers` single-threaded processes."""
+@contextmanager
+def connected(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A dask Client on `scheduler`, or on a fresh LocalCluster of `workers` single-threaded processes whose
+    scheduler fails a task only when its worker died twice (closed on exit)."""
+    import dask
+    from dask.distributed import Client, LocalCluster
 
-    def __init__(self, scheduler: str | None, workers: int | None):
-        self.scheduler, self.workers, self.cluster, self.client = scheduler, workers, None, None
-
-    def __enter__(self):
-        import dask
-        from dask.distributed import Client, LocalCluster
-
-        if self.scheduler:
-            try:
-                self.client = Client(self.scheduler, timeout="5s")
-            except OSError as exc:
-                raise ValueError(f"--scheduler {self.scheduler}: cannot connect ({exc})") from None
-            return self.client
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=50)
-        self.client = Client(self.cluster)
-        return self.client
-
-    def __exit__(self, *exc) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="5s")
+        except OSError as exc:
+            raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with client:
+            yield client
+        return
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=50)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 def _on_dask(client, tasks: Sequence[Task], step: TaskProgress) -> list[Any]:

@@ -116,3 +116,24 @@ def test_cli_sweep_in_process(tmp_path):
     table = pd.read_csv(output)
     assert list(dict.fromkeys(table["as_of"])) == ["2012-01-01", "2013-01-01", "2014-01-01"]
     assert set(table["scenario"]) == {"relocated-back-at-seats"}
+
+
+def test_sweep_over_two_datasets_in_process(tmp_path):
+    """Datasets are swept like dates: the toy study area's rows equal `coverage` on it alone."""
+    from geo_justice import analysis
+    from geo_justice.sweep import engine_for
+
+    from .toy import make_dataset
+    toy = DatasetSpec(str(make_dataset(tmp_path / "toy")))
+    params = AccessParams(resolution_m=2000, conflict=ConflictParams(mode="off"), as_of="2023-11-17")
+    table = sweep([SPEC, toy], params, ["2023-11-17"])
+    assert list(dict.fromkeys(table["dataset"])) == ["data", "toy"]
+    expected = analysis.coverage(engine_for(toy), params).summary
+    pd.testing.assert_frame_equal(table[table["dataset"] == "toy"].drop(columns=["dataset", "scenario", "as_of"])
+                                  .reset_index(drop=True), expected)
+
+
+def test_cli_unknown_region_fails_before_any_work():
+    run = CliRunner().invoke(main, ["timeline", "--from", "2012-01-01", "--to", "2012-03-01", "--resolution", "10000",
+                                    "--region", "Atlantis"])
+    assert run.exit_code == 1 and "'Atlantis': not a region; regions are" in run.output

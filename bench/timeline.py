@@ -78,7 +78,7 @@ def main() -> None:
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average, {os.cpu_count()} cores)")
     started = time.perf_counter()
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         print(f"LocalCluster of 2 workers started in {time.perf_counter() - started:.1f} s")
         for conflict in args.conflict:

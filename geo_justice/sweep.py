@@ -106,7 +106,7 @@ def connected(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             yield client
         return
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=50)
     with cluster, Client(cluster) as client:
         yield client

@@ -600,7 +600,7 @@ def sweep(engine: Engine, params: AccessParams, datasets: tuple[Path, ...], scen
     from dataclasses import replace as with_
 
     from .manifest import run_manifest
-    from .sweep import DatasetSpec, sweep as run
+    from .sweep import sweep as run
     from .timeline import timeline_dates
 
     if (start is None) != (end is None):

@@ -84,6 +84,8 @@ def run_tasks(tasks: Sequence[Task], *, engines: Mapping[DatasetSpec, Engine] | 
                 raise SweepError(f"task '{task.name}' failed: {exc}") from exc
             step(task.size)
         return out
+    if scheduler is not None and workers is not None:
+        raise ValueError("give --workers (a local cluster) or --scheduler (a running one), not both")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     with connected(scheduler, workers) as client:

@@ -1,4 +1,4 @@
-"""Benchmark (run by hand): the monthly timeline 2012-2023 on the embedded data, four ways and a naive one.
+"""Benchmark (run by hand): the monthly timeline 2012-2023 on the embedded data, four ways.
 
     python bench/timeline.py [--resolution 5000] [--rounds 3] [--conflict off penalty]
 
@@ -11,9 +11,10 @@
 - LocalCluster: the same split into 4 runs of consecutive dates on a 2-worker dask.distributed
   LocalCluster (started before timing; its workers loaded the dataset in a warm-up run).
 
-Rounds are interleaved (naive, no reuse, in-process, cluster, then again); each round starts from a fresh engine
-(cleared caches; the workers keep their loaded dataset, as a sweep's workers do). Prints best and median seconds and the ratios to naive, and checks that every way
-gives the same coverage. The machine load is printed before and after.
+Rounds are interleaved (naive, no reuse, in-process, cluster, then again); each round starts from a fresh
+engine (cleared caches; the workers keep their loaded dataset, as a sweep's workers do). Prints best and
+median seconds and the ratios to naive, and checks that every way gives the same coverage. The machine load
+is printed before and after.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from layers.store import Store
 
 from web.assets import PACKAGES, PREFIX
 
-from . import analysis, capacity, docs, features, maps, problems, scenarios, tiles, writes
+from . import analysis, capacity, docs, features, maps, problems, scenarios, tiles, timeline, writes
 from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
 from .guard import RequestGuard
@@ -94,6 +94,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.include_router(scenarios.router)
     app.include_router(routes_router)
     app.include_router(tiles.router)
+    app.include_router(timeline.router)  # before maps: /embed/timeline is not a tile layer
     app.include_router(maps.router)
     app.include_router(capacity.router)
     app.include_router(docs.router)

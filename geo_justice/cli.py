@@ -738,6 +738,27 @@ def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: fl
     write_page(output, run_checked(build))
 
 
+@map_group.command("timeline")
+@access_options
+@click.option("--from", "start", required=True, help="First date (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Last date (YYYY-MM-DD).")
+@click.option("--step", default="month", show_default=True, help="day, week, month, quarter or year.")
+@click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: regions coloured by coverage within it.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
+def map_timeline(engine: Engine, params: AccessParams, start: str, end: str, step: str, threshold: float, lang: str,
+                 output: Path) -> None:
+    """Coverage per region and courts by status, date by date, with a time slider."""
+    from web.timeline import map_page
+
+    from .timeline import timeline as run
+
+    def build() -> str:
+        result = run(engine, params, start, end, step, (threshold,))
+        return map_page(engine, result, lang=lang, threshold=threshold)
+    write_page(output, run_checked(build))
+
+
 def write_page(output: Path, text: str) -> None:
     from .export import atomic_write
 
@@ -781,6 +802,142 @@ def tiles_export(engine: Engine, params: AccessParams, layer: str, zoom: str, th
     with tqdm(total=total, desc="tiles", unit=" tiles", file=sys.stderr, disable=None) as bar:
         count = run_checked(lambda: export_tiles(engine, style, zooms, output, bar.update))
     click.echo(f"wrote {count} tiles of {total} ({layer}, zoom {zooms[0]}-{zooms[-1]}, {style.version(engine.dataset.version)}) to {output}")
+
+
+def scheduling(command):
+    """--workers N (a local Dask cluster) or --scheduler ADDRESS (an existing one); neither: in this process."""
+    command = click.option("--scheduler", default=None, metavar="ADDRESS",
+                           help="Run the tasks on this Dask scheduler, e.g. tcp://host:8786 (workers must read the same paths).")(command)
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help="Run the tasks on a local Dask cluster of this many worker processes.")(command)
+
+
+def dataset_spec(ctx: click.Context):
+    """The dataset of the command's --data/--boundaries/--name-field, as absolute paths a Dask worker can read."""
+    from .sweep import DatasetSpec
+
+    data, boundaries = ctx.params.get("data_dir"), ctx.params.get("boundaries")
+    return DatasetSpec(str(Path(data).resolve()) if data else None, str(Path(boundaries).resolve()) if boundaries else None,
+                       ctx.params.get("name_field") or "shapeName")
+
+
+def run_sweep(action, total: int, unit: str):
+    """Run `action(progress)` with a bar over `total` units; a failed task is a user error naming it."""
+    from .sweep import SweepError
+
+    with tqdm(total=total, desc="sweep", unit=f" {unit}", file=sys.stderr, disable=None) as bar:
+        try:
+            return run_checked(lambda: action(bar.update))
+        except SweepError as exc:
+            raise UserError(str(exc)) from None
+
+
+TIMELINE_SUFFIXES = (".csv", ".gpkg", ".geojson", ".html", ".png", ".svg")
+
+
+@main.command()
+@access_options
+@click.option("--from", "start", required=True, help="First date (YYYY-MM-DD), on or after the first status event.")
+@click.option("--to", "end", required=True, help="Last date (YYYY-MM-DD).")
+@click.option("--step", default="month", show_default=True, help="day, week, month, quarter or year.")
+@THRESHOLDS
+@click.option("--force", is_flag=True, help="Allow more than 1,000 dates.")
+@click.option("--region", "regions", multiple=True, help="Chart this region too (repeatable).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of charts.")
+@scheduling
+@click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the timeline (repeatable): .csv, .gpkg, .geojson, .html (interactive chart), .png or .svg (chart).")
+def timeline(engine: Engine, params: AccessParams, start: str, end: str, step: str, thresholds: tuple[float, ...],
+             force: bool, regions: tuple[str, ...], lang: str, workers: int | None, scheduler: str | None,
+             outputs: tuple[Path, ...]) -> None:
+    """Coverage, facilities by status and conflict, date by date (both modes; --as-of and --mode are not used)."""
+    from .sweep import timeline_sweep
+    from .timeline import timeline_dates
+
+    for path in outputs:
+        if path.suffix.lower() not in TIMELINE_SUFFIXES:
+            raise UserError(f"{path.name}: use one of {', '.join(TIMELINE_SUFFIXES)}")
+    dates = run_checked(lambda: timeline_dates(engine.dataset.events, start, end, step, force=force))
+    if regions:  # before any work: a misspelt region must not cost a timeline
+        known = run_checked(lambda: engine.regions(engine.grid(params.resolution_m)).names)
+        unknown = sorted(set(regions) - set(known))
+        if unknown:
+            raise UserError(f"--region {unknown[0]!r}: not a region; regions are {', '.join(known)}")
+    spec = dataset_spec(click.get_current_context())
+    result = run_sweep(lambda p: timeline_sweep(spec, params, start, end, step, thresholds or DEFAULT_THRESHOLDS,
+                                                force=force, engines={spec: engine}, scheduler=scheduler,
+                                                workers=workers, progress=p), len(dates), "dates")
+    table = result.summary
+    shares = [c for c in table.columns if c.startswith(("nominal_share_", "actual_share_"))]
+    click.echo(f"Timeline {dates[0]} to {dates[-1]} ({len(dates)} dates, {params.kind}s, conflict {params.conflict.mode}, "
+               f"{params.resolution_m:g} m cells):")
+    echo_table(table[["date", "courts_operational", "courts_partial", "courts_closed", "courts_relocated"] + shares
+                     + ["incidents_in_window"]])
+    click.echo("dates: " + ", ".join(f"{n} {how}" for how, n in table["computed"].value_counts().items()))
+    for path in outputs:
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".gpkg"):
+            export(result, path)
+            continue
+        from web.timeline import chart_image, chart_page  # the command line is where the core names the web layer
+
+        from .export import manifest_path
+        from .manifest import manifest_json
+        from .timeline import regions_geojson
+        writers = {".geojson": lambda: json.dumps(regions_geojson(result), ensure_ascii=False, allow_nan=False, default=str),
+                   ".html": lambda: chart_page(result, lang=lang, regions=regions),
+                   ".png": lambda: chart_image(result, "png", lang=lang, regions=regions),
+                   ".svg": lambda: chart_image(result, "svg", lang=lang, regions=regions)}
+        content = run_checked(writers[suffix])
+        data = content if isinstance(content, bytes) else content.encode()
+        atomic_write(path, lambda target: target.write_bytes(data))
+        atomic_write(manifest_path(path), lambda target: target.write_text(manifest_json(result.manifest), encoding="utf-8"))
+        click.echo(f"wrote {path} (manifest: {path.name}.manifest.json)")
+
+
+@main.command()
+@access_options
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Another dataset folder to sweep (repeatable; --data is the first).")
+@click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A scenario file (repeatable): each gives its coverage delta instead of plain coverage.")
+@click.option("--date", "dates", multiple=True, help="A date (repeatable; default: --as-of).")
+@click.option("--from", "start", default=None, help="With --to and --step: every date of a range.")
+@click.option("--to", "end", default=None)
+@click.option("--step", default="year", show_default=True, help="day, week, month, quarter or year.")
+@THRESHOLDS
+@click.option("--force", is_flag=True, help="Allow more than 1,000 dates.")
+@scheduling
+@OUTPUT
+def sweep(engine: Engine, params: AccessParams, datasets: tuple[Path, ...], scenarios: tuple[Path, ...],
+          dates: tuple[str, ...], start: str | None, end: str | None, step: str, thresholds: tuple[float, ...], force: bool,
+          workers: int | None, scheduler: str | None, output: Path | None) -> None:
+    """Coverage (or scenario deltas) for every dataset x scenario file x date, in one table, on Dask if asked."""
+    from dataclasses import replace as with_
+
+    from .manifest import run_manifest
+    from .sweep import sweep as run
+    from .timeline import timeline_dates
+
+    if (start is None) != (end is None):
+        raise click.UsageError("--from and --to go together")
+    asked = list(dates) + (run_checked(lambda: timeline_dates(engine.dataset.events, start, end, step, force=force))
+                           if start else [])
+    asked = [run_checked(lambda d=d: with_(params, as_of=d).as_of) for d in asked] or [params.as_of]
+    first = dataset_spec(click.get_current_context())
+    specs = [first] + [with_(first, data=str(d.resolve())) for d in datasets]
+    paths = [str(p.resolve()) for p in scenarios]
+    total = len(specs) * max(1, len(paths)) * len(asked)
+    table = run_sweep(lambda p: run(specs, params, asked, paths, thresholds or DEFAULT_THRESHOLDS, engines={first: engine},
+                                    scheduler=scheduler, workers=workers, progress=p), total, "tasks")
+    shown = [c for c in table.columns if c.startswith(("actual_share_", "net_"))]
+    echo_table(table[table["region"] == "All"][["dataset", "scenario", "as_of"] + shown])
+    if output is not None:
+        manifest = run_manifest(engine.dataset, "sweep", {
+            "access": params, "datasets": [s.label for s in specs], "scenarios": [Path(p).name for p in paths],
+            "dates": asked, "scheduler": scheduler or (f"LocalCluster of {workers} workers" if workers else "in-process")})
+        run_checked(lambda: write_tables(output, {"sweep": table}, manifest))
+        click.echo(f"wrote {output} (manifest: {output.name}.manifest.json)")
 
 
 if __name__ == "__main__":

@@ -823,6 +823,8 @@ def dataset_spec(ctx: click.Context):
 
 def run_sweep(action, total: int, unit: str):
     """Run `action(progress)` with a bar over `total` units; a failed task is a user error naming it."""
+    from tqdm import tqdm
+
     from .sweep import SweepError
 
     with tqdm(total=total, desc="sweep", unit=f" {unit}", file=sys.stderr, disable=None) as bar:
@@ -881,7 +883,7 @@ def timeline(engine: Engine, params: AccessParams, start: str, end: str, step: s
             continue
         from web.timeline import chart_image, chart_page  # the command line is where the core names the web layer
 
-        from .export import manifest_path
+        from .export import atomic_write, manifest_path
         from .manifest import manifest_json
         from .timeline import regions_geojson
         writers = {".geojson": lambda: json.dumps(regions_geojson(result), ensure_ascii=False, allow_nan=False, default=str),
@@ -936,6 +938,8 @@ def sweep(engine: Engine, params: AccessParams, datasets: tuple[Path, ...], scen
         manifest = run_manifest(engine.dataset, "sweep", {
             "access": params, "datasets": [s.label for s in specs], "scenarios": [Path(p).name for p in paths],
             "dates": asked, "scheduler": scheduler or (f"LocalCluster of {workers} workers" if workers else "in-process")})
+        from .export import write_tables
+
         run_checked(lambda: write_tables(output, {"sweep": table}, manifest))
         click.echo(f"wrote {output} (manifest: {output.name}.manifest.json)")
 

@@ -495,7 +495,7 @@ def scenario_map(engine: Engine, params: AccessParams, change: Scenario, *, thre
     delta = result.layers["facilities"].set_index("id")
     group = folium.FeatureGroup(name=label(lang, "scenario_courts"))
     mobile = {f"scenario-{n}": c.sessions_per_year for n, c in enumerate(change.changes, start=1) if c in change.mobile}
-    tiers, items, kinds = getattr(engine.dataset, "tiers", None), [], set()
+    items, kinds = [], set()
     for _, row in scenario_facilities(engine.dataset, change, params).iterrows():
         added, is_mobile = row["id"].startswith("scenario-"), row["tier"] == MOBILE_TIER
         status = label(lang, "mobile", n=mobile[row["id"]]) if is_mobile else (

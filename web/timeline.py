@@ -19,7 +19,7 @@ from geo_justice.analysis import AnalysisResult
 from geo_justice.colours import STATUS_COLOURS
 
 from .i18n import check_lang, label
-from .maps import Attribution, FitView, HtmlControl, page
+from .maps import _finish, html_box, new_map, page, reference_sources, section
 
 TEXT = {
     "fr": {"title": "Accès à un tribunal en fonction, {start} – {end}", "share": "Population à moins de {t:g} min",
@@ -240,9 +240,7 @@ def timeline_map(engine: Engine, result: AnalysisResult, *, lang: str = "fr", th
                                shares=[[None if pd.isna(v) else round(float(v), 4) for v in shares.loc[r]]
                                        if r in shares.index else [None] * len(dates) for r in outlines["region"]])
     west, south, east, north = outlines.total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, location=((south + north) / 2, (west + east) / 2), zoom_start=5)
-    fmap.get_root().title = _text(lang, "map_title")
-    FitView([[south, west], [north, east]]).add_to(fmap)
+    fmap = new_map(lang, _text(lang, "map_title"), [[south, west], [north, east]])
     layer = folium.GeoJson(json.loads(features.to_json()), name=_text(lang, "coverage", t=t))
     layer.add_to(fmap)
     courts = engine.dataset.courts
@@ -262,12 +260,11 @@ def timeline_map(engine: Engine, result: AnalysisResult, *, lang: str = "fr", th
             "colours": [STATUS_COLOURS[s] for s in statuses], "statuses": [label(lang, s) for s in statuses],
             "ramp": SHARE_RAMP}
     TimeSlider(layer, data).add_to(fmap)
-    legend = "".join(f"<span style='display:inline-block;width:12px;height:12px;background:{c};margin-right:4px'></span>"
-                     f"≤ {b:.0%}<br>" for b, c in SHARE_RAMP)
-    legend += "".join(f"<span style='color:{STATUS_COLOURS[s]}'>●</span> {label(lang, s)}<br>" for s in statuses)
-    HtmlControl(f"<b>{html.escape(_text(lang, 'coverage', t=t))}</b><br>{legend}"
-                f"<small>{html.escape(_text(lang, 'note'))}</small>").add_to(fmap)
-    Attribution(["geo-justice", engine.dataset.name]).add_to(fmap)
+    html_box(fmap, f"<b>{html.escape(_text(lang, 'map_title'))}</b><span class=\"gj-detail\"><br>"
+                   f"<small>{html.escape(_text(lang, 'note'))}</small></span>", "topright", "gj-title")
+    sections = [section(layer, _text(lang, "coverage", t=t), [["swatch", c, f"≤ {b:.0%}"] for b, c in SHARE_RAMP]),
+                section(None, label(lang, "status"), [["swatch", STATUS_COLOURS[s], label(lang, s)] for s in statuses])]
+    _finish(fmap, lang, sections, ["geo-justice", engine.dataset.name, *reference_sources(engine.dataset)])
     return fmap
 
 

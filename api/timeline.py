@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,7 +16,7 @@ from geo_justice.timeline import regions_geojson, timeline, timeline_dates
 from web.i18n import check_lang
 from web.timeline import chart_page, chart_threshold, map_page
 
-from .analysis import Params, Thresholds
+from .analysis import DATE_PATTERN, Params, Thresholds
 from .budget import charge
 from .deps import current_engine
 from .http import GEOJSON, cached, etag_for, respond
@@ -34,9 +34,10 @@ class Range:
 
 
 def date_range(
-    start: str = Query(..., alias="from", description="First date (YYYY-MM-DD), on or after the first status event"),
-    end: str = Query(..., alias="to", description="Last date (YYYY-MM-DD)"),
-    step: str = Query("month", description="day, week, month, quarter or year (at most 1,000 dates)"),
+    start: str = Query(..., alias="from", description="First date (YYYY-MM-DD), on or after the first status event",
+                       json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+    end: str = Query(..., alias="to", description="Last date (YYYY-MM-DD)", json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+    step: Literal["day", "week", "month", "quarter", "year"] = Query("month", description="Step between dates (at most 1,000 dates)"),
     threshold: Thresholds = None,
 ) -> Range:
     return Range(start, end, step, tuple(sorted({float(t) for t in threshold or DEFAULT_THRESHOLDS})))
@@ -65,10 +66,8 @@ def computed(request: Request, p: AccessParams, dates: Range) -> AnalysisResult:
 @router.get("/analysis/timeline", response_class=Response,
             summary="Coverage, facilities by status and conflict, date by date: regions with their per-date table")
 def analysis_timeline(request: Request, p: Params, dates: Dates,
-                      format: str = Query("geojson", description="geojson (regions with a per-date table) or csv "
-                                          "(one row per date, all regions)")) -> Response:
-    if format not in ("geojson", "csv"):
-        raise ValueError(f"format must be geojson or csv, not {format!r}")
+                      format: Literal["geojson", "csv"] = Query("geojson", description="geojson (regions with a per-date "
+                                                                "table) or csv (one row per date, all regions)")) -> Response:
     dates = charged(request, p, dates)
     etag = etag_for(current_engine(request).dataset.version, "timeline", format, p, dates)
     if format == "csv":

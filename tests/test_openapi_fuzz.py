@@ -20,8 +20,10 @@ app = create_app(ROOT / "data", tokens=[], store=OUTPUT / "fuzz-store.sqlite", b
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.phases.coverage.enabled = False  # its hundreds of boundary cases per operation do not fit the time
 #: Bodies and parameters whose meaning depends on the data (town names, facility ids such as capacity's
-#: `priority`): schema-valid is not enough to be served.
-DATA_DEPENDENT = {("POST", "/scenarios"), ("POST", "/routes"), ("GET", "/analysis/capacity"), ("GET", "/maps/capacity")}
+#: `priority`, timeline dates before the first status event): schema-valid is not enough to be served.
+DATA_DEPENDENT = {("POST", "/scenarios"), ("POST", "/routes"), ("GET", "/analysis/capacity"), ("GET", "/maps/capacity"),
+                  *(("GET", path) for path in ("/analysis/timeline", "/embed/timeline", "/embed/timeline/snippet",
+                                               "/maps/timeline"))}
 
 
 @schema.parametrize()

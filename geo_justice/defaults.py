@@ -1,7 +1,6 @@
 """The parameters' defaults, in a module that imports nothing: the command line shows them without
 loading the engine (so `geo-justice --help` is instant). The parameter classes take their defaults from here."""
 
-DEFAULT_AS_OF = "2023-11-17"
 DEFAULT_THRESHOLDS = (30, 60, 120, 240)
 OFFROAD_KMH = 5.0
 CONFLICT_MODE = "penalty"

@@ -104,10 +104,11 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
 
 
 def prepare_default_map(app: FastAPI) -> None:
-    """Compute the default map (layers and page) now, then say so on stderr; a failure is reported, not fatal."""
+    """Compute the default map (layers and page) as anonymous visitors see it (licence floors applied), then say so
+    on stderr; a failure is reported, not fatal."""
     start = time.perf_counter()
     try:
-        maps.prepare_default_map(app.state.snapshot.engine)
+        maps.prepare_default_map(app.state.snapshot.public)
     except Exception as exc:  # the page will then be computed when first asked for
         print(f"geo-justice: could not prepare the default map ({exc})", file=sys.stderr, flush=True)
     else:

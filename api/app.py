@@ -25,7 +25,7 @@ from . import analysis, capacity, docs, features, maps, problems, scenarios, til
 from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
 from .guard import RequestGuard
-from .http import token_table
+from .http import GZIP_MIN_BYTES, token_table
 from .models import Load
 from .pool import QUEUE_ENV, WORKERS_ENV, HeavyPool
 from .routes import router as routes_router
@@ -77,7 +77,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.state.tokens = token_table(given)
     app.state.ready = threading.Event()
     # HTML, JS and JSON compressed; PNG tiles already are
-    app.add_middleware(GZipMiddleware, minimum_size=1000, exclude_content_types=("text/event-stream", "image/png"))
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, exclude_content_types=("text/event-stream", "image/png"))
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
                        expose_headers=["ETag"])
     app.add_middleware(RequestGuard, max_body=(anonymous.body_bytes, token.body_bytes), live=app.state.live_requests)

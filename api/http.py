@@ -1,6 +1,7 @@
 """Shared HTTP plumbing: ETags and caching headers, 304s, bearer tokens stored only as hashes."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import json
@@ -27,6 +28,10 @@ def not_modified(request: Request, etag: str) -> bool:
     return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
 
 
+#: Answers this large or larger are sent gzipped to clients that accept it (as the GZip middleware does).
+GZIP_MIN_BYTES = 1000
+
+
 def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str,
            heavy: bool = False) -> Response:
     """The bytes `build` makes, with their ETag and Cache-Control; 304 (without building) when the client has
@@ -38,7 +43,13 @@ def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_typ
     if heavy:
         pool, make = request.app.state.pool, build
         build = lambda: pool.run(make)  # noqa: E731
-    content = request.app.state.snapshot.engine.cache.get_or_compute(response_key(etag), build, len)
+    cache = request.app.state.snapshot.engine.cache
+    content = cache.get_or_compute(response_key(etag), build, len)
+    if len(content) >= GZIP_MIN_BYTES and not media_type.startswith("image/"):
+        headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("accept-encoding", ""):  # compressed once, not on every answer
+            packed = cache.get_or_compute(("gzip", *response_key(etag)), lambda: gzip.compress(content, 6), len)
+            return Response(packed, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
     return Response(content, media_type=media_type, headers=headers)
 
 

@@ -227,28 +227,41 @@ class Engine:
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`)."""
-        blocked = ~np.isfinite(self.base_friction(grid, params.friction))
-        inside = self.inside(grid)
-        if inside is not None:
-            blocked &= inside
-        return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, blocked, grid.cell_size)
+        def barrier_cells() -> tuple[np.ndarray, np.ndarray]:
+            blocked = ~np.isfinite(self.base_friction(grid, params.friction))
+            inside = self.inside(grid)
+            if inside is not None:
+                blocked &= inside
+            return np.nonzero(blocked)
+        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
+        cells = self._cached(("barrier cells", versions, self._boundary_version, grid.key, params.friction), barrier_cells,
+                             lambda c: c[0].nbytes + c[1].nbytes)
+        return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size)
 
-    def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, friction: np.ndarray) -> np.ndarray:
+    def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, params: FrictionParams) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
         rows, cols, inside = grid.cells(facilities.geometry)
         if not inside.all():
             names = ", ".join(facilities.loc[~inside, "name"])
             raise ValueError(f"facilities outside the analysis grid: {names}")
+        friction = self.base_friction(grid, params)
         if not np.isfinite(friction[rows, cols]).all():
-            _, (near_r, near_c) = distance_transform_edt(~np.isfinite(friction), return_indices=True)
+            near_r, near_c = self._nearest_passable(grid, params, friction)
             rows, cols = near_r[rows, cols], near_c[rows, cols]
         return np.column_stack([rows, cols])
+
+    def _nearest_passable(self, grid: Grid, params: FrictionParams, friction: np.ndarray) -> np.ndarray:
+        """Per cell, the row and column of the nearest passable cell (cached: every search places its sources)."""
+        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
+        return self._cached(("nearest passable", versions, self._boundary_version, grid.key, params),
+                            lambda: distance_transform_edt(~np.isfinite(friction), return_distances=False,
+                                                           return_indices=True).astype(np.int32))
 
     def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""
         if facilities.empty:
             return facilities.assign(site=np.zeros(0, dtype=np.int64)), np.zeros((0, 2), dtype=np.int64)
-        cells = self.sources(grid, facilities, self.base_friction(grid, params.friction))
+        cells = self.sources(grid, facilities, params.friction)
         sites, site = np.unique(cells, axis=0, return_inverse=True)
         return facilities.assign(site=site.ravel()), sites
 

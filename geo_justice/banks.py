@@ -12,22 +12,24 @@ import numpy as np
 from .traveltime import KING
 
 
-def reach_barrier_cells(minutes: np.ndarray, label: np.ndarray, friction: np.ndarray, blocked: np.ndarray,
-                        cell_size: float) -> tuple[np.ndarray, np.ndarray]:
-    """(minutes, label) with every `blocked` cell set from its quickest passable 8-neighbour (new arrays)."""
-    if not blocked.any():
+def reach_barrier_cells(minutes: np.ndarray, label: np.ndarray, friction: np.ndarray,
+                        cells: tuple[np.ndarray, np.ndarray], cell_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """(minutes, label) with every barrier cell (`cells`: their rows and columns) set from its quickest passable
+    8-neighbour (new arrays). Only the barrier cells and their neighbours are read; a barrier neighbour has
+    infinite friction, so it never gives a finite time."""
+    rows, cols = cells
+    if rows.size == 0:
         return minutes, label
-    minutes, label = minutes.copy(), label.copy()
-    minutes[blocked], label[blocked] = np.inf, -1
-    rows, cols = minutes.shape
-    padded_t = np.pad(minutes, 1, constant_values=np.inf)
-    padded_f = np.pad(np.where(blocked, np.inf, friction), 1, constant_values=np.inf)
-    padded_l = np.pad(label, 1, constant_values=-1)
-    best, best_label = np.full(minutes.shape, np.inf), np.full(minutes.shape, -1, dtype=label.dtype)
+    n_rows, n_cols = minutes.shape
+    best, best_label = np.full(rows.size, np.inf), np.full(rows.size, -1, dtype=label.dtype)
     for dr, dc in KING:
-        window = (slice(1 + dr, 1 + dr + rows), slice(1 + dc, 1 + dc + cols))
-        step = padded_t[window] + 0.5 * cell_size * np.hypot(dr, dc) * padded_f[window]
+        r, c = rows + dr, cols + dc
+        inside = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+        step, near = np.full(rows.size, np.inf), np.full(rows.size, -1, dtype=label.dtype)
+        step[inside] = minutes[r[inside], c[inside]] + 0.5 * cell_size * np.hypot(dr, dc) * friction[r[inside], c[inside]]
+        near[inside] = label[r[inside], c[inside]]
         better = step < best
-        best[better], best_label[better] = step[better], padded_l[window][better]
-    minutes[blocked], label[blocked] = best[blocked], best_label[blocked]
+        best[better], best_label[better] = step[better], near[better]
+    minutes, label = minutes.copy(), label.copy()
+    minutes[rows, cols], label[rows, cols] = best, best_label
     return minutes, label

@@ -164,7 +164,7 @@ def network(engine: Engine, request: RouteRequest) -> Network:
     params = AccessParams(as_of=request.start, resolution_m=request.resolution_m, conflict=request.risk.conflict())
     friction = engine.friction(grid, params)
     points = gpd.GeoDataFrame({"name": [p.name for p in request.places]}, geometry=gpd.points_from_xy(lons, lats), crs=4326)
-    cells = engine.sources(grid, points, engine.base_friction(grid, params.friction))  # moved off barriers, as facilities are
+    cells = engine.sources(grid, points, params.friction)  # moved off barriers, as facilities are
     projected = points.geometry.to_crs(grid.crs)
     risk = friction.risk if request.risk.mode != "ignore" else risk_surface(  # exposure is reported under every policy
         grid, engine.dataset.incidents, pd.Timestamp(request.start), replace(params.conflict, mode="penalty"))

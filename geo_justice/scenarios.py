@@ -368,7 +368,7 @@ def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float
     grid, params = access.grid, access.params
     friction = engine.surface(grid, params)
     point = gpd.GeoSeries([_point(place)], crs="EPSG:4326")
-    cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), engine.base_friction(grid, params.friction))
+    cell = engine.sources(grid, gpd.GeoDataFrame({"name": [place.name]}, geometry=point), params.friction)
     result = travel_time(friction, grid.cell_size, cell, neighbours=params.neighbours, max_minutes=max_minutes)
     return engine.onto_banks(grid, params, result.minutes, result.label)[0]
 

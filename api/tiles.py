@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from geo_justice.pyramid import IMMUTABLE, POINTER_MAX_AGE
 from geo_justice.tiles import LAYERS, TILEJSON_ZOOMS, TileStyle, attribution, bounds, check_tile, render_tile
 
 from .deps import current_engine
@@ -16,7 +17,6 @@ from .analysis import Params, params
 from .http import cached, etag_for, respond
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
-IMMUTABLE = "public, max-age=31536000, immutable"
 UNVERSIONED_MAX_AGE = 300
 Layer = Annotated[str, Path(description="traveltime, coverage, risk, basemap, courts, prisons or incidents")]
 Z = Annotated[int, Path(description="Zoom level (0 to 18)")]
@@ -61,7 +61,7 @@ def tilejson(request: Request, layer: Layer, p: Params, threshold: float = Thres
     style = tile_style(layer, p, threshold)
     engine = current_engine(request)
     etag = etag_for("tilejson", style.version(engine.dataset.version), str(request.url))
-    return respond(request, etag, lambda: tilejson_body(request, style), max_age=60, heavy=True)
+    return respond(request, etag, lambda: tilejson_body(request, style), max_age=POINTER_MAX_AGE, heavy=True)
 
 
 @router.get("/{layer}/{z}/{x}/{y}.png", response_class=Response, summary="A 256 px Web Mercator PNG tile",

@@ -785,23 +785,68 @@ def zoom_range(text: str) -> list[int]:
 
 @tiles.command("export")
 @access_options
-@click.option("--layer", type=click.Choice(RASTER_LAYERS + POINT_LAYERS), required=True, help="The layer to export.")
+@click.option("--layer", "layer_names", multiple=True, type=click.Choice(RASTER_LAYERS + POINT_LAYERS),
+              help="A layer to export (repeatable; default: every layer for a folder; one for a file).")
 @click.option("--zoom", default="4-10", show_default=True, help="Zoom or range of zooms, e.g. 4-10.")
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes (coverage layer).")
+@click.option("--pmtiles", is_flag=True, help="Folder: also write each layer as {version}/{layer}.pmtiles.")
+@click.option("--store", default=None,
+              help="The service's store, whose writes the tiles show (default: $GEO_JUSTICE_STORE or "
+                   ".geo-justice/store.sqlite when it exists).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="An .mbtiles file, or a folder to fill with z/x/y.png.")
-def tiles_export(engine: Engine, params: AccessParams, layer: str, zoom: str, threshold: float, output: Path) -> None:
-    """Render a layer's tiles over the study area into MBTiles or a z/x/y folder (empty tiles skipped)."""
+              help="A folder: the root of a versioned pyramid ({version}/{layer}/{z}/{x}/{y}.png, manifest, "
+                   "latest.json); or one layer's .mbtiles or .pmtiles file.")
+def tiles_export(engine: Engine, params: AccessParams, layer_names: tuple[str, ...], zoom: str, threshold: float,
+                 pmtiles: bool, store: str | None, output: Path) -> None:
+    """Render tiles over the country, as the service serves them to anyone: a pyramid per data version that a
+    static host or CDN can serve (empty tiles skipped), or one layer's MBTiles or PMTiles file.
+
+    Written aside and moved into place at the end: nothing half-written on an error or Ctrl-C. A version folder
+    that exists already is left as it is (run it after every write: only a new data version is rendered)."""
     from tqdm import tqdm
 
-    from .tiles import TileStyle, export_tiles, tile_range
+    from .access import Engine
+    from .licence_floors import public_dataset
+    from .tiles import LAYERS, TileStyle, export_tiles, tile_range
 
     zooms = zoom_range(zoom)
-    style = run_checked(lambda: TileStyle(layer, params, threshold))
-    total = len(run_checked(lambda: tile_range(engine, style, zooms)))
+    archive = output.suffix.lower() in (".mbtiles", ".pmtiles")
+    if archive and len(layer_names) != 1:
+        raise click.UsageError(f"{output.name}: an archive file holds one layer: give exactly one --layer")
+    if archive and pmtiles:
+        raise click.UsageError("--pmtiles adds archives to a pyramid folder; for one file, use -o FILE.pmtiles")
+    engine = Engine(run_checked(lambda: public_dataset(with_store(engine.dataset, store))))  # public, as served
+    styles = run_checked(lambda: [TileStyle(layer, params, threshold) for layer in layer_names or LAYERS])
+    total = sum(len(run_checked(lambda: tile_range(engine, style, zooms))) for style in styles)
     with tqdm(total=total, desc="tiles", unit=" tiles", file=sys.stderr, disable=None) as bar:
-        count = run_checked(lambda: export_tiles(engine, style, zooms, output, bar.update))
-    click.echo(f"wrote {count} tiles of {total} ({layer}, zoom {zooms[0]}-{zooms[-1]}, {style.version(engine.dataset.version)}) to {output}")
+        if archive:
+            count = run_checked(lambda: export_tiles(engine, styles[0], zooms, output, bar.update))
+            click.echo(f"wrote {count} tiles of {total} ({styles[0].layer}, zoom {zooms[0]}-{zooms[-1]}, "
+                       f"{styles[0].version(engine.dataset.version)}) to {output}")
+            return
+        from .pyramid import export_pyramid
+
+        result = run_checked(lambda: export_pyramid(engine, styles, zooms, output, pmtiles=pmtiles, progress=bar.update))
+    if result.written:
+        click.echo(f"wrote {result.manifest['tile_count']} tiles of {total} ({', '.join(s.layer for s in styles)}, "
+                   f"zoom {zooms[0]}-{zooms[-1]}) to {result.folder}")
+    else:
+        click.echo(f"{result.folder} is already written (version {result.version}); nothing to do")
+    click.echo(f"{output / 'latest.json'} points at {result.version}")
+
+
+def with_store(dataset, store: str | None):
+    """The dataset with the writes of the service's store (as `serve` would see them), when there is one."""
+    import os
+
+    from layers.store import Store
+
+    path = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
+    if not Path(path).is_file():
+        if store:
+            raise ValueError(f"--store {store}: no store there (the service creates it on first start)")
+        return dataset
+    return Store(path, dataset).apply(dataset)
 
 
 def scheduling(command):

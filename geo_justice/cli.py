@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -816,6 +817,7 @@ def tiles_export(engine: Engine, params: AccessParams, layer_names: tuple[str, .
     if archive and pmtiles:
         raise click.UsageError("--pmtiles adds archives to a pyramid folder; for one file, use -o FILE.pmtiles")
     engine = Engine(run_checked(lambda: public_dataset(with_store(engine.dataset, store))))  # public, as served
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop cleans up as Ctrl-C does
     styles = run_checked(lambda: [TileStyle(layer, params, threshold) for layer in layer_names or LAYERS])
     total = sum(len(run_checked(lambda: tile_range(engine, style, zooms))) for style in styles)
     with tqdm(total=total, desc="tiles", unit=" tiles", file=sys.stderr, disable=None) as bar:
@@ -833,6 +835,11 @@ def tiles_export(engine: Engine, params: AccessParams, layer_names: tuple[str, .
     else:
         click.echo(f"{result.folder} is already written (version {result.version}); nothing to do")
     click.echo(f"{output / 'latest.json'} points at {result.version}")
+
+
+def interrupt(signum: int, frame) -> None:
+    """SIGTERM handler: raise KeyboardInterrupt, so that what is being written aside is removed."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def with_store(dataset, store: str | None):

@@ -822,7 +822,10 @@ def tiles_export(engine: Engine, params: AccessParams, layer_names: tuple[str, .
     total = sum(len(run_checked(lambda: tile_range(engine, style, zooms))) for style in styles)
     with tqdm(total=total, desc="tiles", unit=" tiles", file=sys.stderr, disable=None) as bar:
         if archive:
-            count = run_checked(lambda: export_tiles(engine, styles[0], zooms, output, bar.update))
+            from .pyramid import export_pmtiles
+
+            write = export_pmtiles if output.suffix.lower() == ".pmtiles" else export_tiles
+            count = run_checked(lambda: write(engine, styles[0], zooms, output, bar.update))
             click.echo(f"wrote {count} tiles of {total} ({styles[0].layer}, zoom {zooms[0]}-{zooms[-1]}, "
                        f"{styles[0].version(engine.dataset.version)}) to {output}")
             return

@@ -22,7 +22,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,26 +120,45 @@ def export_pyramid(engine: Engine, styles: Sequence[TileStyle], zooms: Iterable[
     return PyramidResult(version, folder, manifest, written=True)
 
 
+def rendered(engine: Engine, style: TileStyle, zooms: list[int],
+             step: Callable[[int], None]) -> Iterator[tuple[mercantile.Tile, bytes]]:
+    """The layer's tiles over its bounds at `zooms` that draw something, as the service renders them."""
+    for tile in tile_range(engine, style, zooms):
+        data = render_tile(engine, style, tile.z, tile.x, tile.y)
+        if data is not EMPTY_PNG:
+            yield tile, data
+        step(1)
+
+
 def write_layer(engine: Engine, style: TileStyle, zooms: list[int], folder: Path, pmtiles: bool,
                 step: Callable[[int], None]) -> dict:
     """The layer's non-empty tiles as z/x/y.png (and its archive); its manifest entry."""
-    tiles = tile_range(engine, style, zooms)
-    kept: list[tuple[mercantile.Tile, bytes]] = []
-    for tile in tiles:
-        data = render_tile(engine, style, tile.z, tile.x, tile.y)
-        if data is not EMPTY_PNG:
-            path = folder / style.layer / str(tile.z) / str(tile.x) / f"{tile.y}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            kept.append((tile, data))
-        step(1)
+    kept = list(rendered(engine, style, zooms, step))
+    for tile, data in kept:
+        path = folder / style.layer / str(tile.z) / str(tile.x) / f"{tile.y}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     archive = None
     if pmtiles and kept:
         archive = f"{style.layer}.pmtiles"
         write_pmtiles(folder / archive, kept, pmtiles_metadata(engine, style, zooms), bounds(engine, style))
-    return {"style": style.version(engine.dataset.version), "tiles": len(kept), "tiles_in_range": len(tiles),
+    return {"style": style.version(engine.dataset.version), "tiles": len(kept),
+            "tiles_in_range": len(tile_range(engine, style, zooms)),
             "path": f"{style.layer}/{{z}}/{{x}}/{{y}}.png", "pmtiles": archive,
             "attribution": attribution(engine, style)}
+
+
+def export_pmtiles(engine: Engine, style: TileStyle, zooms: Iterable[int], output: Path,
+                   progress: Callable[[int], None] | None = None) -> int:
+    """One layer as a PMTiles file, written aside and moved into place; returns the tiles written."""
+    zooms = sorted(set(zooms))
+    check_public(engine.dataset, engine.complete(style.params))
+    kept = list(rendered(engine, style, zooms, progress or (lambda _: None)))
+    if not kept:
+        raise ValueError(f"layer {style.layer} draws nothing at zooms {zooms[0]}-{zooms[-1]}: no archive written")
+    atomic_write(output, lambda target: write_pmtiles(target, kept, pmtiles_metadata(engine, style, zooms),
+                                                      bounds(engine, style)))
+    return len(kept)
 
 
 def pmtiles_metadata(engine: Engine, style: TileStyle, zooms: list[int]) -> dict:

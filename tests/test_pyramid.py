@@ -112,6 +112,11 @@ def test_pmtiles_archives_read_back_with_the_pmtiles_reader(service, dataset, tm
             assert reader.get(5, 0, 0) is None  # the Arctic: not in the archive, as not in the folder
     with Image.open(folder / "empty.png") as image:
         assert image.convert("RGBA").getextrema()[3] == (0, 0)
+    single = CliRunner().invoke(main, ["tiles", "export", "--data", str(dataset.root), "--store", str(store),
+                                       "--resolution", f"{RES:g}", "--zoom", "4-6", "--layer", "courts",
+                                       "-o", str(tmp_path / "courts.pmtiles")])
+    assert single.exit_code == 0, single.output
+    assert (tmp_path / "courts.pmtiles").read_bytes() == (root / pointer["pmtiles"]["courts"]).read_bytes()
 
 
 def test_a_version_is_written_once(service, dataset, tmp_path):

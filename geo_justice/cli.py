@@ -852,6 +852,9 @@ def with_store(dataset, store: str | None):
     from layers.store import Store
 
     path = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
+    if str(path).startswith(("postgresql://", "postgres://")):  # never read as a file name, never skipped
+        raise ValueError(f"store {str(path).partition('@')[2] or path}: reading a PostgreSQL store needs the "
+                         "PostgreSQL store (layers.store.open_store)")
     if not Path(path).is_file():
         if store:
             raise ValueError(f"--store {store}: no store there (the service creates it on first start)")

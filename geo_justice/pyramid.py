@@ -23,7 +23,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,6 +70,11 @@ def check_public(dataset: Dataset, params: AccessParams) -> None:
                              "(this dataset holds licence-restricted incidents)")
 
 
+def complete(engine: Engine, style: TileStyle) -> TileStyle:
+    """The style with the dataset's as-of date where it names none: the style the service's URL names."""
+    return replace(style, params=engine.complete(style.params))
+
+
 def pyramid_version(data_version: str, styles: Sequence[TileStyle]) -> str:
     """`{data version}-{digest}`: the digest names the rendering and every layer's style, so a new
     version folder appears whenever any tile could differ."""
@@ -91,8 +96,9 @@ def export_pyramid(engine: Engine, styles: Sequence[TileStyle], zooms: Iterable[
     layers = [s.layer for s in styles]
     if len(set(layers)) != len(layers):
         raise ValueError(f"each layer once, not {', '.join(layers)}")
+    styles = [complete(engine, style) for style in styles]  # as_of filled in, as the service does
     for style in styles:
-        check_public(engine.dataset, engine.complete(style.params))
+        check_public(engine.dataset, style.params)
     version = pyramid_version(engine.dataset.version, styles)
     folder = root / version
     if folder.exists():
@@ -133,11 +139,12 @@ def rendered(engine: Engine, style: TileStyle, zooms: list[int],
 def write_layer(engine: Engine, style: TileStyle, zooms: list[int], folder: Path, pmtiles: bool,
                 step: Callable[[int], None]) -> dict:
     """The layer's non-empty tiles as z/x/y.png (and its archive); its manifest entry."""
-    kept = list(rendered(engine, style, zooms, step))
-    for tile, data in kept:
+    kept = []
+    for tile, data in rendered(engine, style, zooms, step):
         path = folder / style.layer / str(tile.z) / str(tile.x) / f"{tile.y}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        kept.append((tile, data))
     archive = None
     if pmtiles and kept:
         archive = f"{style.layer}.pmtiles"
@@ -152,7 +159,8 @@ def export_pmtiles(engine: Engine, style: TileStyle, zooms: Iterable[int], outpu
                    progress: Callable[[int], None] | None = None) -> int:
     """One layer as a PMTiles file, written aside and moved into place; returns the tiles written."""
     zooms = sorted(set(zooms))
-    check_public(engine.dataset, engine.complete(style.params))
+    style = complete(engine, style)
+    check_public(engine.dataset, style.params)
     kept = list(rendered(engine, style, zooms, progress or (lambda _: None)))
     if not kept:
         raise ValueError(f"layer {style.layer} draws nothing at zooms {zooms[0]}-{zooms[-1]}: no archive written")
@@ -196,7 +204,7 @@ def pyramid_manifest(engine: Engine, version: str, styles: Sequence[TileStyle], 
             "tile_count": sum(e["tiles"] for e in entries.values()),
             "empty_tile": EMPTY_TILE,
             "cache_control": {f"{version}/": IMMUTABLE, POINTER: f"public, max-age={POINTER_MAX_AGE}"},
-            "parameters": {s.layer: {"access": _plain(engine.complete(s.params)),
+            "parameters": {s.layer: {"access": _plain(s.params),
                                      **({"threshold": s.threshold} if s.layer == "coverage" else {})} for s in styles},
             "layers": entries}
 

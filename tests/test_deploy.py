@@ -39,7 +39,7 @@ def invocations(script: str) -> list[list[str]]:
     found = []
     for segment in re.split(r"&&|\|\||[;|\n]", script.replace("\\\n", " ")):
         words = shlex.split(segment, comments=True)
-        while words and re.fullmatch(r"\w+=.*", words[0]):  # VAR=value before the program
+        while words and (re.fullmatch(r"\w+=.*", words[0]) or words[0] in ("do", "then", "else", "exec")):
             words = words[1:]
         if words and Path(words[0]).name == "geo-justice":
             found.append(words[1:])
@@ -68,7 +68,7 @@ def deploy_commands() -> list[tuple[str, list[str]]]:
             scripts = [shlex.join(json.loads(v)) if v.startswith("[") else v
                        for v in re.findall(r"^(?:CMD|ENTRYPOINT|RUN) (.*)$", text, re.M)]
         elif path.suffix == ".md":
-            scripts = re.findall(r"```(?:sh|shell|bash)?\n(.*?)```", text, re.S)
+            scripts = re.findall(r"```(?:sh|shell|bash)\n(.*?)```", text, re.S)  # shell blocks only
         elif path.suffix == ".sh":
             scripts = [text]
         else:

@@ -102,13 +102,7 @@ def export_pyramid(engine: Engine, styles: Sequence[TileStyle], zooms: Iterable[
     version = pyramid_version(engine.dataset.version, styles)
     folder = root / version
     if folder.exists():
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest["zooms"] != zooms or (pmtiles and not all(m["pmtiles"] for m in manifest["layers"].values())):
-            raise ValueError(f"{folder} exists with zooms {manifest['zooms'][0]}-{manifest['zooms'][-1]}"
-                             f"{'' if all(m['pmtiles'] for m in manifest['layers'].values()) else ', without PMTiles'}: "
-                             "a version is written once; remove that folder to write it again")
-        write_pointer(root, manifest)
-        return PyramidResult(version, folder, manifest, written=False)
+        return existing(root, folder, zooms, pmtiles)
     root.mkdir(parents=True, exist_ok=True)
     aside = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root))
     try:
@@ -118,7 +112,13 @@ def export_pyramid(engine: Engine, styles: Sequence[TileStyle], zooms: Iterable[
         manifest = pyramid_manifest(engine, version, styles, zooms, entries)
         (aside / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         aside.chmod(0o755)  # mkdtemp's 0700 would hide the tiles from a web server's user
-        aside.rename(folder)
+        try:
+            aside.rename(folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+            shutil.rmtree(aside)  # another export of the same version finished first
+            return existing(root, folder, zooms, pmtiles)
     except BaseException:
         shutil.rmtree(aside, ignore_errors=True)
         raise
@@ -126,10 +126,22 @@ def export_pyramid(engine: Engine, styles: Sequence[TileStyle], zooms: Iterable[
     return PyramidResult(version, folder, manifest, written=True)
 
 
-def rendered(engine: Engine, style: TileStyle, zooms: list[int],
+def existing(root: Path, folder: Path, zooms: list[int], pmtiles: bool) -> PyramidResult:
+    """A version folder already written: pointed at when it holds what is asked, else an error saying why."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    archives = all(entry["pmtiles"] for entry in manifest["layers"].values())
+    if manifest["zooms"] != zooms or (pmtiles and not archives):
+        raise ValueError(f"{folder} exists with zooms {manifest['zooms'][0]}-{manifest['zooms'][-1]}"
+                         f"{'' if archives else ', without PMTiles'}: a version is written once; "
+                         "remove that folder to write it again")
+    write_pointer(root, manifest)
+    return PyramidResult(folder.name, folder, manifest, written=False)
+
+
+def rendered(engine: Engine, style: TileStyle, tiles: list[mercantile.Tile],
              step: Callable[[int], None]) -> Iterator[tuple[mercantile.Tile, bytes]]:
-    """The layer's tiles over its bounds at `zooms` that draw something, as the service renders them."""
-    for tile in tile_range(engine, style, zooms):
+    """Those of `tiles` that draw something, as the service renders them."""
+    for tile in tiles:
         data = render_tile(engine, style, tile.z, tile.x, tile.y)
         if data is not EMPTY_PNG:
             yield tile, data
@@ -139,8 +151,8 @@ def rendered(engine: Engine, style: TileStyle, zooms: list[int],
 def write_layer(engine: Engine, style: TileStyle, zooms: list[int], folder: Path, pmtiles: bool,
                 step: Callable[[int], None]) -> dict:
     """The layer's non-empty tiles as z/x/y.png (and its archive); its manifest entry."""
-    kept = []
-    for tile, data in rendered(engine, style, zooms, step):
+    tiles, kept = tile_range(engine, style, zooms), []
+    for tile, data in rendered(engine, style, tiles, step):
         path = folder / style.layer / str(tile.z) / str(tile.x) / f"{tile.y}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -149,8 +161,7 @@ def write_layer(engine: Engine, style: TileStyle, zooms: list[int], folder: Path
     if pmtiles and kept:
         archive = f"{style.layer}.pmtiles"
         write_pmtiles(folder / archive, kept, pmtiles_metadata(engine, style, zooms), bounds(engine, style))
-    return {"style": style.version(engine.dataset.version), "tiles": len(kept),
-            "tiles_in_range": len(tile_range(engine, style, zooms)),
+    return {"style": style.version(engine.dataset.version), "tiles": len(kept), "tiles_in_range": len(tiles),
             "path": f"{style.layer}/{{z}}/{{x}}/{{y}}.png", "pmtiles": archive,
             "attribution": attribution(engine, style)}
 
@@ -161,7 +172,7 @@ def export_pmtiles(engine: Engine, style: TileStyle, zooms: Iterable[int], outpu
     zooms = sorted(set(zooms))
     style = complete(engine, style)
     check_public(engine.dataset, style.params)
-    kept = list(rendered(engine, style, zooms, progress or (lambda _: None)))
+    kept = list(rendered(engine, style, tile_range(engine, style, zooms), progress or (lambda _: None)))
     if not kept:
         raise ValueError(f"layer {style.layer} draws nothing at zooms {zooms[0]}-{zooms[-1]}: no archive written")
     atomic_write(output, lambda target: write_pmtiles(target, kept, pmtiles_metadata(engine, style, zooms),

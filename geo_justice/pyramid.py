@@ -4,7 +4,7 @@ The service's versioned tile URLs (`/tiles/{layer}/{z}/{x}/{y}.png?v=...`) alrea
 this writes the same images once, under a folder named by the version, so that any static host can serve
 them with `Cache-Control: immutable`. Layout of a pyramid root:
 
-    latest.json                       the pointer to the newest version (short-lived cache)
+    latest.json                       the pointer to the version exported last (short-lived cache)
     {version}/manifest.json           data version, layers, zooms, tile counts, sources and attribution
     {version}/empty.png               the transparent tile the service answers where a layer draws nothing
     {version}/{layer}/{z}/{x}/{y}.png the tiles that draw something (empty ones are not written)
@@ -221,7 +221,7 @@ def pyramid_manifest(engine: Engine, version: str, styles: Sequence[TileStyle], 
 
 
 def write_pointer(root: Path, manifest: dict) -> None:
-    """`latest.json`: the newest version, its manifest and each layer's tile path, replaced atomically."""
+    """`latest.json`: the version exported last, its manifest and each layer's tile path, replaced atomically."""
     version = manifest["version"]
     pointer = {"version": version, "manifest": f"{version}/{MANIFEST}",
                "tiles": {layer: f"{version}/{entry['path']}" for layer, entry in manifest["layers"].items()},

@@ -221,11 +221,13 @@ def pyramid_manifest(engine: Engine, version: str, styles: Sequence[TileStyle], 
 
 
 def write_pointer(root: Path, manifest: dict) -> None:
-    """`latest.json`: the version exported last, its manifest and each layer's tile path, replaced atomically."""
+    """`latest.json`: the version exported last, its manifest, each layer's tile path and attribution (plain
+    text), replaced atomically."""
     version = manifest["version"]
     pointer = {"version": version, "manifest": f"{version}/{MANIFEST}",
                "tiles": {layer: f"{version}/{entry['path']}" for layer, entry in manifest["layers"].items()},
                "pmtiles": {layer: f"{version}/{entry['pmtiles']}" for layer, entry in manifest["layers"].items()
                            if entry["pmtiles"]},
+               "attribution": {layer: "; ".join(entry["attribution"]) for layer, entry in manifest["layers"].items()},
                "minzoom": manifest["zooms"][0], "maxzoom": manifest["zooms"][-1], "bounds": manifest["bounds"]}
     atomic_write(root / POINTER, lambda target: target.write_text(json.dumps(pointer, indent=2) + "\n", encoding="utf-8"))

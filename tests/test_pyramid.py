@@ -66,6 +66,7 @@ def test_every_exported_tile_is_what_the_service_serves_before_and_after_a_write
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["zooms"] == [4, 5, 6] and sorted(manifest["layers"]) == sorted(LAYERS)
         assert "Travel time: modelled" in manifest["layers"]["traveltime"]["attribution"][0]
+        assert "Synthetic demo incidents" in pointer["attribution"]["traveltime"]  # the conflict penalty's source
         files = 0
         for layer, entry in manifest["layers"].items():
             tilejson = client.get(f"/tiles/{layer}/tilejson.json?resolution={RES:g}").json()

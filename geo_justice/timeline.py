@@ -35,8 +35,8 @@ import pandas as pd
 from layers.vocabulary import STATUSES
 
 from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine
-from .conflict import recent_incidents
 from .grid import Grid
+from .licence_floors import above_floor
 from .coverage import ALL, coverage_table
 from .dates import iso_date
 from .facilities import counting
@@ -77,12 +77,23 @@ def timeline_dates(dataset_events: pd.DataFrame, start: str, end: str, step: str
     return [d.strftime("%Y-%m-%d") for d in dates]
 
 
-def window_incidents(engine: Engine, params: AccessParams) -> pd.DataFrame:
-    """The incidents in the conflict window before `params.as_of` (as the risk surface counts them)."""
-    incidents = engine.dataset.incidents
-    if incidents is None:
-        return pd.DataFrame({"fatalities": []})
-    return recent_incidents(incidents, pd.Timestamp(params.as_of), params.conflict.window_days)
+class IncidentWindows:
+    """The incidents of the conflict window before a date, the rows `conflict.recent_incidents` selects, without
+    their geometry (what the per-date summary and the reuse test need), sliced from one date-sorted table."""
+
+    def __init__(self, engine: Engine):
+        incidents = engine.dataset.incidents
+        frame = (pd.DataFrame({"date": pd.to_datetime([]), "fatalities": []}) if incidents is None
+                 else pd.DataFrame(incidents.drop(columns=incidents.geometry.name)))
+        self._frame = frame.sort_values("date", kind="stable").reset_index(drop=True)
+        self._dates = self._frame["date"].to_numpy()
+
+    def before(self, params: AccessParams) -> pd.DataFrame:
+        """Incidents dated in (as_of - window, as_of], without cells under their licence floor."""
+        end = pd.Timestamp(params.as_of)
+        start = end - pd.Timedelta(days=params.conflict.window_days)
+        first, last = np.searchsorted(self._dates, [start.to_datetime64(), end.to_datetime64()], side="right")
+        return above_floor(self._frame.iloc[first:last])
 
 
 def conflict_state(params: AccessParams, recent: pd.DataFrame) -> str | None:
@@ -145,9 +156,10 @@ class DateWalker:
     """
 
     def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True,
-                 states: FacilityStates | None = None):
+                 states: FacilityStates | None = None, windows: IncidentWindows | None = None):
         self.engine, self.params, self.incremental = engine, params, incremental
         self.states = states or FacilityStates(engine)
+        self.windows = windows or IncidentWindows(engine)
         self.grid: Grid = engine.grid(params.resolution_m)
         self._people: dict[int, np.ndarray] = {}
         self._sites: dict[tuple, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
@@ -168,7 +180,7 @@ class DateWalker:
         if not self.incremental:
             return engine.access(params["nominal"]), engine.access(params["actual"]), FULL
         state = self.states.at(self.params.kind, date)
-        recent = window_incidents(engine, params["actual"]) if recent is None else recent
+        recent = self.windows.before(params["actual"]) if recent is None else recent
         conflict = conflict_state(params["actual"], recent)
         population = self.population(date)
         last = self._last
@@ -239,15 +251,15 @@ def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresh
               incremental: bool = True, progress: DateProgress | None = None) -> list[pd.DataFrame]:
     """Per date, in order: the coverage table (one row per region and 'All') with the date, how its access
     was obtained, the facility counts and the conflict summary. Consecutive dates share work."""
-    states = FacilityStates(engine)
-    walker = DateWalker(engine, params, incremental=incremental, states=states)
+    states, windows = FacilityStates(engine), IncidentWindows(engine)
+    walker = DateWalker(engine, params, incremental=incremental, states=states, windows=windows)
     out: list[pd.DataFrame] = []
     previous = None
     regions = engine.regions(walker.grid)
     coverage_columns: list[str] = []
     for date in dates:
         dated = replace(params, as_of=date)
-        recent = window_incidents(engine, dated)
+        recent = windows.before(dated)
         nominal, actual, how = walker.at(date, recent)
         if how == REUSED and out and actual.population is previous:  # same minutes, same people: same coverage
             table = out[-1][coverage_columns]

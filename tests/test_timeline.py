@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.cli import main
-from geo_justice.conflict import ConflictParams
+from geo_justice.conflict import ConflictParams, recent_incidents
 from geo_justice.timeline import date_rows, timeline
 
 from .conftest import ROOT
@@ -89,6 +89,9 @@ def test_conflict_penalty_timeline_equals_full_recomputation(dataset, window_day
         assert set(overall["computed"]) == {"full", "incremental", "reused"}
     else:
         assert (overall["incidents_in_window"] > 0).all() and set(overall["computed"]) == {"full"}
+    windows = [recent_incidents(dataset.incidents, pd.Timestamp(d), window_days) for d in dates]
+    assert overall["incidents_in_window"].tolist() == [len(w) for w in windows]
+    assert overall["fatalities_in_window"].tolist() == [w["fatalities"].fillna(0).sum() for w in windows]
     naive = pd.concat(date_rows(Engine(dataset), params, dates, (30.0, 60.0, 120.0, 240.0), incremental=False))
     columns = [c for c in naive.columns if c != "computed"]
     pd.testing.assert_frame_equal(table[columns].reset_index(drop=True), naive[columns].reset_index(drop=True),

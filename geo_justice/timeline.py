@@ -35,12 +35,11 @@ import pandas as pd
 from layers.vocabulary import STATUSES
 
 from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine
-from .grid import Grid
-from .licence_floors import above_floor
 from .coverage import ALL, coverage_table
 from .dates import iso_date
 from .facilities import counting
-from .grid import polygons
+from .grid import Grid, polygons
+from .licence_floors import above_floor
 from .manifest import _plain, run_manifest
 from .people import analysis_year
 from .scenarios import updated_access
@@ -161,16 +160,16 @@ class DateWalker:
         self.states = states or FacilityStates(engine)
         self.windows = windows or IncidentWindows(engine)
         self.grid: Grid = engine.grid(params.resolution_m)
-        self._people: dict[int, np.ndarray] = {}
+        self._people: tuple[int, np.ndarray] | None = None  # the year of the last date and its people
         self._sites: dict[tuple, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
         self._last: _State | None = None
 
     def population(self, date: str) -> np.ndarray:
         """The people of `date`'s year on the grid (one array per year: dates of a year share it)."""
         year = analysis_year(date)
-        if year not in self._people:
-            self._people[year] = self.engine.population(self.grid, date)
-        return self._people[year]
+        if self._people is None or self._people[0] != year:
+            self._people = (year, self.engine.population(self.grid, date))
+        return self._people[1]
 
     def at(self, date: str, recent: pd.DataFrame | None = None) -> tuple[Access, Access, str]:
         """(nominal, actual, how) on `date`; how is reused, incremental or full. `recent`: the incidents of the

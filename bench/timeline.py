@@ -6,8 +6,8 @@
   population and road friction between dates, as a Python user would);
 - no reuse: `timeline(..., incremental=False)`: the timeline's own tables, every date computed in full
   (nominal and actual travel time and the friction of each date) but no isochrone polygons;
-- in-process: `timeline` walking the dates, reusing unchanged dates and updating changed facilities
-  incrementally (the default of `geo-justice timeline`);
+- in-process: `timeline` walking the dates, reusing unchanged dates, updating changed facilities
+  incrementally and searching a date whose friction changed once (the default of `geo-justice timeline`);
 - LocalCluster: the same split into 4 runs of consecutive dates on a 2-worker dask.distributed
   LocalCluster (started before timing; its workers loaded the dataset in a warm-up run).
 

@@ -871,12 +871,13 @@ def scheduling(command):
 
 
 def dataset_spec(ctx: click.Context):
-    """The dataset of the command's --data/--boundaries/--name-field, as absolute paths a Dask worker can read."""
+    """The dataset of the command's --data/--boundaries/--name-field/--admin-level (paths made absolute, so a Dask
+    worker can read them): a worker builds the same dataset as this process (`with_boundaries`)."""
     from .sweep import DatasetSpec
 
     data, boundaries = ctx.params.get("data_dir"), ctx.params.get("boundaries")
     return DatasetSpec(str(Path(data).resolve()) if data else None, str(Path(boundaries).resolve()) if boundaries else None,
-                       ctx.params.get("name_field") or "shapeName")
+                       ctx.params.get("name_field"), ctx.params.get("admin_level"))
 
 
 def run_sweep(action, total: int, unit: str):

@@ -35,11 +35,13 @@ class SweepError(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Where a dataset is: its folder (None: embedded) and optional official boundaries with their name field."""
+    """Where a dataset is: its folder (None: embedded), and its per-region boundaries as the command line gives
+    them: a boundary file with its name field (None: detected), else the dataset's own admin level (None: 1)."""
 
     data: str | None = None
     boundaries: str | None = None
-    name_field: str = "shapeName"
+    name_field: str | None = None
+    admin_level: int | None = None
 
     @property
     def label(self) -> str:
@@ -52,6 +54,8 @@ def engine_for(spec: DatasetSpec) -> Engine:
     dataset = load_dataset(spec.data)
     if spec.boundaries:
         dataset = dataset.with_boundaries(spec.boundaries, spec.name_field)
+    elif spec.admin_level is not None:
+        dataset = dataset.with_admin_level(spec.admin_level)
     return Engine(dataset)
 
 

@@ -8,7 +8,13 @@ facilities by status and kind and a conflict summary. Walking the dates in order
 - when only facilities changed, `scenarios.updated_access` recomputes just the catchments of the sites
   that closed or moved and the reach of those that opened (equal to a full recomputation);
 - when the friction changed (the conflict window holds incidents, whose weights decay with age, so the
-  risk surface differs from one date to the next), the date is computed in full.
+  risk surface differs from one date to the next), the date is searched in full, but once: the nominal
+  travel time by one search on the date's friction, the actual one from it by the incremental update
+  (`Engine.nominal_and_actual` does the same). Whatever does not depend on the date is found once per run:
+  the grid, the people of each year, the facilities, their sites and counts of each period between two
+  status events. A friction repair (dynamic shortest paths) would not pay here: the decay changes the
+  friction of every cell near any incident of the window (on the embedded data at 5 km, about 22,000 of the
+  50,000 cells of the country each month), and about 70% of the reached cells descend from one of them.
 
 Example::
 
@@ -29,13 +35,15 @@ import pandas as pd
 from layers.vocabulary import STATUSES
 
 from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine
-from .conflict import recent_incidents
 from .coverage import ALL, coverage_table
 from .dates import iso_date
 from .facilities import counting
-from .grid import polygons
+from .grid import Grid, polygons
+from .licence_floors import above_floor
 from .manifest import _plain, run_manifest
+from .people import analysis_year
 from .scenarios import updated_access
+from .traveltime import travel_time
 
 #: Steps of a timeline and their pandas frequencies (dates fall on the first day of each period).
 STEPS = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
@@ -68,13 +76,29 @@ def timeline_dates(dataset_events: pd.DataFrame, start: str, end: str, step: str
     return [d.strftime("%Y-%m-%d") for d in dates]
 
 
-def conflict_state(engine: Engine, params: AccessParams) -> str | None:
+class IncidentWindows:
+    """The incidents of the conflict window before a date, the rows `conflict.recent_incidents` selects, without
+    their geometry (what the per-date summary and the reuse test need), sliced from one date-sorted table."""
+
+    def __init__(self, engine: Engine):
+        incidents = engine.dataset.incidents
+        frame = (pd.DataFrame({"date": pd.to_datetime([]), "fatalities": []}) if incidents is None
+                 else pd.DataFrame(incidents.drop(columns=incidents.geometry.name)))
+        self._frame = frame.sort_values("date", kind="stable").reset_index(drop=True)
+        self._dates = self._frame["date"].to_numpy()
+
+    def before(self, params: AccessParams) -> pd.DataFrame:
+        """Incidents dated in (as_of - window, as_of], without cells under their licence floor."""
+        end = pd.Timestamp(params.as_of)
+        start = end - pd.Timedelta(days=params.conflict.window_days)
+        first, last = np.searchsorted(self._dates, [start.to_datetime64(), end.to_datetime64()], side="right")
+        return above_floor(self._frame.iloc[first:last])
+
+
+def conflict_state(params: AccessParams, recent: pd.DataFrame) -> str | None:
     """What the friction of `params` depends on beyond the fixed layers: None when no incident weighs on it
-    (conflict off, no incidents, or none in the window), else the date (weights decay with age)."""
-    incidents = engine.dataset.incidents
-    if params.conflict.mode == "off" or incidents is None:
-        return None
-    if recent_incidents(incidents, pd.Timestamp(params.as_of), params.conflict.window_days).empty:
+    (conflict off, or none in the window `recent`), else the date (weights decay with age)."""
+    if params.conflict.mode == "off" or recent.empty:
         return None
     return params.as_of
 
@@ -85,19 +109,34 @@ def _places(facilities: gpd.GeoDataFrame) -> tuple:
 
 
 class FacilityStates:
-    """Facilities as of each date, computed once per distinct set of past events (dates between two events share it)."""
+    """Facilities as of each date, computed once per distinct set of past events (dates between two events share
+    it), with what derives from them: the counting facilities of a mode and the counts by status."""
 
     def __init__(self, engine: Engine):
         self.dataset = engine.dataset
         self._event_dates = np.sort(pd.to_datetime(self.dataset.events["as_of"]).to_numpy())
-        self._cache: dict[tuple[str, int], gpd.GeoDataFrame] = {}
+        self._cache: dict[tuple, Any] = {}
+
+    def _period(self, date: str) -> int:
+        """How many status events took effect by `date`: dates with the same number share their facilities."""
+        return int(np.searchsorted(self._event_dates, np.datetime64(date), side="right"))
+
+    def _memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def at(self, kind: str, date: str) -> gpd.GeoDataFrame:
-        past = int(np.searchsorted(self._event_dates, np.datetime64(date), side="right"))
-        key = (kind, past)
-        if key not in self._cache:
-            self._cache[key] = self.dataset.facilities_as_of(kind, date)
-        return self._cache[key]
+        return self._memo((kind, self._period(date)), lambda: self.dataset.facilities_as_of(kind, date))
+
+    def counting(self, params: AccessParams, date: str) -> gpd.GeoDataFrame:
+        """The facilities of `params` (kind, mode, tiers) that count on `date`, and where."""
+        key = ("counting", params.kind, params.mode, params.tiers, self._period(date))
+        return self._memo(key, lambda: counting(self.at(params.kind, date), mode=params.mode, tiers=params.tiers,
+                                                vocabulary=tuple(self.dataset.tiers)))
+
+    def counts(self, date: str) -> dict[str, int]:
+        return self._memo(("counts", self._period(date)), lambda: facility_counts(self, date))
 
 
 @dataclass
@@ -111,34 +150,47 @@ class _State:
 class DateWalker:
     """Nominal and actual access date after date, reusing the previous date's answer where it can.
 
-    `incremental=False` computes every date in full (the naive reference, and the equality tests' answer).
+    `incremental=False` computes every date in full with `Engine.access` (the naive reference, and the equality
+    tests' answer).
     """
 
     def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True,
-                 states: FacilityStates | None = None):
+                 states: FacilityStates | None = None, windows: IncidentWindows | None = None):
         self.engine, self.params, self.incremental = engine, params, incremental
         self.states = states or FacilityStates(engine)
+        self.windows = windows or IncidentWindows(engine)
+        self.grid: Grid = engine.grid(params.resolution_m)
+        self._people: tuple[int, np.ndarray] | None = None  # the year of the last date and its people
+        self._sites: dict[tuple, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
         self._last: _State | None = None
 
-    def at(self, date: str) -> tuple[Access, Access, str]:
-        """(nominal, actual, how) on `date`; how is reused, incremental or full."""
+    def population(self, date: str) -> np.ndarray:
+        """The people of `date`'s year on the grid (one array per year: dates of a year share it)."""
+        year = analysis_year(date)
+        if self._people is None or self._people[0] != year:
+            self._people = (year, self.engine.population(self.grid, date))
+        return self._people[1]
+
+    def at(self, date: str, recent: pd.DataFrame | None = None) -> tuple[Access, Access, str]:
+        """(nominal, actual, how) on `date`; how is reused, incremental or full. `recent`: the incidents of the
+        conflict window before `date`, when the caller has them."""
         engine = self.engine
         params = {mode: replace(self.params, mode=mode, as_of=date) for mode in ("nominal", "actual")}
         if not self.incremental:
             return engine.access(params["nominal"]), engine.access(params["actual"]), FULL
         state = self.states.at(self.params.kind, date)
-        conflict = conflict_state(engine, params["actual"])
+        recent = self.windows.before(params["actual"]) if recent is None else recent
+        conflict = conflict_state(params["actual"], recent)
+        population = self.population(date)
         last = self._last
         if last is not None and last.conflict == conflict and last.facilities is state:  # no event since: same minutes
-            population = engine.population(last.access["actual"].grid, date)
             access = {mode: replace(last.access[mode], params=p, population=population) for mode, p in params.items()}
             self._last = _State(conflict, state, last.places, access)
             return access["nominal"], access["actual"], REUSED
-        facilities = {mode: counting(state, mode=mode, tiers=p.tiers) for mode, p in params.items()}
+        facilities = {mode: self.states.counting(p, date) for mode, p in params.items()}
         places = {mode: _places(f) for mode, f in facilities.items()}
         access: dict[str, Access] = {}
         if last is not None and last.conflict == conflict:
-            population = engine.population(last.access["actual"].grid, date)
             for mode in ("nominal", "actual"):
                 if last.places[mode] == places[mode]:
                     access[mode] = replace(last.access[mode], params=params[mode], population=population)
@@ -148,10 +200,29 @@ class DateWalker:
             changed = any(last.places[m] != places[m] for m in places)
             how = INCREMENTAL if changed else REUSED
         else:
-            access = {mode: engine.access(p) for mode, p in params.items()}
+            access = self._searched(params, facilities, places, population)
             how = FULL
         self._last = _State(conflict, state, places, access)
         return access["nominal"], access["actual"], how
+
+    def _searched(self, params: dict[str, AccessParams], facilities: dict[str, gpd.GeoDataFrame],
+                  places: dict[str, tuple], population: np.ndarray) -> dict[str, Access]:
+        """Both modes on the date's friction: nominal by one search (what `Engine.access` computes), actual from
+        it by the incremental update (its minutes equal a full search's, as in `Engine.nominal_and_actual`)."""
+        engine, grid, nominal = self.engine, self.grid, params["nominal"]
+        key = ("nominal", places["nominal"])
+        if key not in self._sites:  # sites depend on the facilities and the fixed layers, not on the date's friction
+            self._sites[key] = engine.place_sites(grid, facilities["nominal"], nominal)
+        sited, sites = self._sites[key]
+        friction = engine.friction(grid, nominal)
+        result = travel_time(engine.surface(grid, nominal), grid.cell_size, sites, neighbours=nominal.neighbours)
+        minutes, label = engine.onto_banks(grid, nominal, result.minutes, result.label)
+        access = {"nominal": Access(nominal, engine.dataset.version, grid, sited, sites, minutes, label, population,
+                                    friction.risk)}
+        access["actual"] = (replace(access["nominal"], params=params["actual"]) if places["actual"] == places["nominal"]
+                            else replace(updated_access(engine, access["nominal"], facilities["actual"]),
+                                         params=params["actual"]))
+        return access
 
 
 def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
@@ -166,11 +237,8 @@ def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
     return counts
 
 
-def conflict_summary(engine: Engine, params: AccessParams, actual: Access) -> dict[str, float]:
-    """Incidents and fatalities in the conflict window before the date, and people where risk is high."""
-    incidents = engine.dataset.incidents
-    recent = (recent_incidents(incidents, pd.Timestamp(params.as_of), params.conflict.window_days)
-              if incidents is not None else pd.DataFrame({"fatalities": []}))
+def conflict_summary(params: AccessParams, actual: Access, recent: pd.DataFrame) -> dict[str, float]:
+    """Incidents and fatalities in the conflict window before the date (`recent`), and people where risk is high."""
     population = actual.population
     total = population.sum()
     return {"incidents_in_window": int(len(recent)), "fatalities_in_window": float(recent["fatalities"].fillna(0).sum()),
@@ -182,23 +250,34 @@ def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresh
               incremental: bool = True, progress: DateProgress | None = None) -> list[pd.DataFrame]:
     """Per date, in order: the coverage table (one row per region and 'All') with the date, how its access
     was obtained, the facility counts and the conflict summary. Consecutive dates share work."""
-    states = FacilityStates(engine)
-    walker = DateWalker(engine, params, incremental=incremental, states=states)
+    states, windows = FacilityStates(engine), IncidentWindows(engine)
+    walker = DateWalker(engine, params, incremental=incremental, states=states, windows=windows)
     out: list[pd.DataFrame] = []
     previous = None
+    regions = engine.regions(walker.grid)
+    coverage_columns: list[str] = []
     for date in dates:
-        nominal, actual, how = walker.at(date)
+        dated = replace(params, as_of=date)
+        recent = windows.before(dated)
+        nominal, actual, how = walker.at(date, recent)
         if how == REUSED and out and actual.population is previous:  # same minutes, same people: same coverage
-            table = out[-1][["region", "population"] + [c for c in out[-1].columns if c.split("_")[0] in ("nominal", "actual", "lost")]]
+            table = out[-1][coverage_columns]
         else:
-            table = coverage_table(nominal, actual, engine.regions(nominal.grid), thresholds)
-        extras = {"date": date, "computed": how, **facility_counts(states, date),
-                  **conflict_summary(engine, replace(params, as_of=date), actual)}
-        out.append(table.assign(**extras))
+            table = coverage_table(nominal, actual, regions, thresholds)
+            coverage_columns = list(table.columns)
+        extras = {"date": date, "computed": how, **states.counts(date), **conflict_summary(dated, actual, recent)}
+        out.append(_with_columns(table, extras))
         previous = actual.population
         if progress:
             progress(1)
     return out
+
+
+def _with_columns(table: pd.DataFrame, values: dict[str, Any]) -> pd.DataFrame:
+    """`table` with one more column per value, the value on every row (as `assign` gives, built in one go)."""
+    columns = {name: table[name].to_numpy() for name in table.columns}
+    columns.update({name: np.full(len(table), value) for name, value in values.items()})
+    return pd.DataFrame(columns)
 
 
 def assemble(engine: Engine, params: AccessParams, dates: Sequence[str], thresholds: tuple[float, ...], step: str,

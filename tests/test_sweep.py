@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -137,3 +138,35 @@ def test_cli_unknown_region_fails_before_any_work():
     run = CliRunner().invoke(main, ["timeline", "--from", "2012-01-01", "--to", "2012-03-01", "--resolution", "10000",
                                     "--region", "Atlantis"])
     assert run.exit_code == 1 and "'Atlantis': not a region; regions are" in run.output
+
+
+def test_admin_level_reaches_the_workers(cluster, dataset, tmp_path):
+    """`--admin-level 2` on a cluster: the workers build the per-cercle tables this process builds (the 50 cercles
+    of the dataset's admin level 2, not its 9 regions), for a timeline and for a sweep of dates."""
+    from geo_justice import analysis
+    from geo_justice.access import Engine
+    from geo_justice.timeline import timeline
+
+    cercles = Engine(dataset.with_admin_level(2))
+    names = set(dataset.admin[2]["name"])
+    common = ["--resolution", "10000", "--conflict", "off", "--admin-level", "2", "--scheduler", cluster.scheduler_address]
+
+    output = tmp_path / "timeline.gpkg"
+    run = CliRunner().invoke(main, ["timeline", "--from", "2012-01-01", "--to", "2013-12-31", "--step", "quarter",
+                                    *common, "-o", str(output)])
+    assert run.exit_code == 0, run.output
+    import pyogrio
+    there = pyogrio.read_dataframe(output, layer="regions")
+    assert set(there["region"]) == names
+    here = timeline(cercles, PARAMS, "2012-01-01", "2013-12-31", "quarter").layers["regions"]
+    same_numbers(here, there[list(here.columns)])
+
+    output = tmp_path / "sweep.csv"
+    run = CliRunner().invoke(main, ["sweep", "--date", "2013-01-01", "--date", "2016-01-01", *common, "-o", str(output)])
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(output)
+    assert set(table["region"]) == names | {"All"}
+    for date in ("2013-01-01", "2016-01-01"):
+        expected = analysis.coverage(cercles, replace(PARAMS, as_of=date)).summary
+        rows = table[table["as_of"] == date].drop(columns=["dataset", "scenario", "as_of"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows, expected, check_dtype=False)

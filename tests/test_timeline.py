@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.cli import main
-from geo_justice.conflict import ConflictParams
+from geo_justice.conflict import ConflictParams, recent_incidents
 from geo_justice.timeline import date_rows, timeline
 
 from .conftest import ROOT
@@ -68,6 +68,34 @@ def test_incremental_equals_full_recomputation(dataset, monthly):
     np.testing.assert_allclose(numbers(overall), numbers(expected.xs("All", level="region")), rtol=1e-12)
     regions = monthly.layers["regions"].set_index(["date", "region"]).sort_index()
     np.testing.assert_allclose(numbers(regions.loc[dates]), numbers(expected.drop(index="All", level="region")), rtol=1e-12)
+
+
+@pytest.mark.parametrize("window_days", [365, 1], ids=["default-window", "one-day-window"])
+def test_conflict_penalty_timeline_equals_full_recomputation(dataset, window_days):
+    """With the conflict penalty every date's friction differs (incident weights decay, incidents enter and leave
+    the window): every date of a monthly timeline across the 2012 closures and the 2013 reopenings equals
+    computing it from scratch with `Engine.access` on each date. A one-day window is empty on some dates and
+    not on others (the reopenings of 2013-09-01 fall in an empty run), so dates switch between reuse,
+    incremental updates and searches."""
+    params = replace(PENALTY, conflict=ConflictParams(window_days=window_days))
+    engine = Engine(dataset)
+    rows = date_rows(engine, params, [d.strftime("%Y-%m-%d") for d in pd.date_range("2012-02-01", "2013-10-01", freq="MS")],
+                     (30.0, 60.0, 120.0, 240.0))
+    table = pd.concat(rows, ignore_index=True)
+    dates = list(dict.fromkeys(table["date"]))
+    overall = table[table["region"] == "All"]
+    if window_days == 1:
+        assert set(overall["incidents_in_window"] == 0) == {True, False}
+        assert set(overall["computed"]) == {"full", "incremental", "reused"}
+    else:
+        assert (overall["incidents_in_window"] > 0).all() and set(overall["computed"]) == {"full"}
+    windows = [recent_incidents(dataset.incidents, pd.Timestamp(d), window_days) for d in dates]
+    assert overall["incidents_in_window"].tolist() == [len(w) for w in windows]
+    assert overall["fatalities_in_window"].tolist() == [w["fatalities"].fillna(0).sum() for w in windows]
+    naive = pd.concat(date_rows(Engine(dataset), params, dates, (30.0, 60.0, 120.0, 240.0), incremental=False))
+    columns = [c for c in naive.columns if c != "computed"]
+    pd.testing.assert_frame_equal(table[columns].reset_index(drop=True), naive[columns].reset_index(drop=True),
+                                  rtol=1e-12)
 
 
 def test_closures_of_2012_and_reopenings_show(monthly):

@@ -358,6 +358,21 @@ class Surface:
         return self.padded.nbytes + self.crossing.nbytes
 
 
+@njit(cache=True, nogil=True)
+def _clean_into(friction, padded):
+    """Copy the passable friction (positive, NaN fails that too) inside `padded`'s border, leaving the rest inf;
+    returns the least and most passable friction (inf, -inf when none), in one pass."""
+    least, most = np.inf, -np.inf
+    for r in range(friction.shape[0]):
+        for c in range(friction.shape[1]):
+            value = friction[r, c]
+            if value > 0 and value < np.inf:
+                padded[r + PAD, c + PAD] = value
+                least = min(least, value)
+                most = max(most, value)
+    return float(least), float(most)
+
+
 def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None) -> Surface:
     """Friction in minutes per metre per cell (inf, NaN, zero or negative: impassable), ready for `travel_time`.
 
@@ -369,12 +384,7 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
     if not cell_size > 0:
         raise ValueError(f"cell_size must be positive, not {cell_size}")
     padded = np.full((friction.shape[0] + 2 * PAD, friction.shape[1] + 2 * PAD), np.inf)
-    clean = padded[PAD:-PAD, PAD:-PAD]
-    with np.errstate(invalid="ignore"):
-        np.copyto(clean, friction, where=friction > 0)  # NaN fails "> 0" too: impassable, like inf
-    finite = np.isfinite(clean)
-    least = float(np.min(clean, where=finite, initial=np.inf))
-    most = float(np.max(clean, where=finite, initial=-np.inf))
+    least, most = _clean_into(friction, padded)
     if not least < np.inf:
         least = most = np.nan
     crossing = np.zeros(1)

@@ -409,6 +409,7 @@ def travel_time(
     max_minutes: float = np.inf,
     initial: TravelTime | None = None,
     invalid: np.ndarray | None = None,
+    relabel: np.ndarray | None = None,
     predecessors: bool = False,
 ) -> TravelTime:
     """Minutes from every cell to the nearest source, with that source's label.
@@ -425,6 +426,8 @@ def travel_time(
     over old and new sources. `invalid` (with `initial`): a mask of cells whose initial values no longer
     hold because the source they came from was removed (whose cell holds no kept source); they are
     recomputed from the valid cells around them and any new sources, so removing a source is local too.
+    `relabel` (with `initial`, instead of `invalid`): per initial label, the label it becomes, -1 for a removed
+    source, whose cells are then invalid; one pass over the grid instead of a mask and a relabelled copy.
     `predecessors`: also return, per cell, the flat index of the previous cell on its least-cost path
     (-1 at sources and unreached cells), for `least_cost_path`.
     """
@@ -447,6 +450,8 @@ def travel_time(
         raise ValueError("predecessors asked for, but the initial result has none")
     if invalid is not None and (initial is None or np.shape(invalid) != shape):
         raise ValueError("invalid needs an initial result and the shape of the friction")
+    if relabel is not None and (initial is None or invalid is not None):
+        raise ValueError("relabel needs an initial result and replaces invalid")
 
     clean = surface.padded
     if initial is None:
@@ -454,7 +459,11 @@ def travel_time(
         label = np.full(clean.shape, -1, dtype=np.int32)
         pred = np.full(clean.shape if predecessors else (1, 1), -1, dtype=np.int64)
     else:
-        minutes, label = _padded(initial.minutes, np.inf, np.float64), _padded(initial.label, -1, np.int32)
+        if relabel is None:
+            minutes, label = _padded(initial.minutes, np.inf, np.float64), _padded(initial.label, -1, np.int32)
+        else:
+            minutes, label = np.empty(clean.shape), np.empty(clean.shape, dtype=np.int32)
+            box = _start_from(initial.minutes, initial.label, np.asarray(relabel, dtype=np.int32), minutes, label)
         pred = _padded(_to_padded(initial.predecessor, cols), -1, np.int64) if predecessors else np.full((1, 1), -1, dtype=np.int64)
     width = cols + 2 * PAD
     flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
@@ -462,6 +471,9 @@ def travel_time(
     frontier = np.zeros(0, dtype=np.int64)
     if invalid is not None:  # cleared before seeding: a new source may sit where a removed one reached
         frontier = _reopen(minutes, label, pred, predecessors, np.asarray(invalid, dtype=bool))
+    elif relabel is not None:
+        frontier = _cleared_frontier(initial.label, np.asarray(relabel, dtype=np.int32), minutes,
+                                     pred.ravel() if predecessors else None, *box)
     start = np.concatenate([_seed(*state[2:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
     queue_bytes = 0
@@ -494,6 +506,55 @@ def travel_time(
     if beyond is not None:
         pred[beyond] = -1
     return TravelTime(minutes, label, pred, queue_bytes)
+
+
+@njit(cache=True, nogil=True)
+def _start_from(minutes, label, relabel, t, lab):
+    """Copy a previous result inside the padded t, lab (their borders set to inf, -1 here), its labels mapped
+    through `relabel`; a cell whose label maps to -1 (a removed source) is cleared. Returns the rows and
+    columns (first, last + 1) boxing the cleared cells."""
+    rows, cols = minutes.shape
+    t[:PAD], t[-PAD:], t[:, :PAD], t[:, -PAD:] = np.inf, np.inf, np.inf, np.inf
+    lab[:PAD], lab[-PAD:], lab[:, :PAD], lab[:, -PAD:] = -1, -1, -1, -1
+    r0, r1, c0, c1 = rows, 0, cols, 0
+    for r in range(rows):
+        for c in range(cols):
+            m, old = minutes[r, c], label[r, c]
+            new = old
+            if old >= 0:
+                if old >= relabel.shape[0]:
+                    raise ValueError("relabel has no entry for a label of the initial result")
+                new = relabel[old]
+                if new < 0:
+                    m = np.inf
+                    r0, r1, c0, c1 = min(r0, r), max(r1, r + 1), min(c0, c), max(c1, c + 1)
+            t[r + PAD, c + PAD] = m
+            lab[r + PAD, c + PAD] = new
+    return r0, r1, c0, c1
+
+
+@njit(cache=True, nogil=True)
+def _cleared_frontier(label, relabel, t, pred, r0, r1, c0, c1):
+    """The flat padded indices of the reached cells within two rows and columns of a cleared cell (in the box
+    r0:r1, c0:c1; duplicates possible): the search restarts from them at their kept times. Clears the cleared
+    cells' predecessors (pred None: none kept)."""
+    width = t.shape[1]
+    flat = t.ravel()
+    out = [np.int64(0) for _ in range(0)]
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            old = label[r, c]
+            if old < 0 or relabel[old] >= 0:
+                continue
+            u = (r + PAD) * width + c + PAD
+            if pred is not None:
+                pred[u] = -1
+            for dr in range(-PAD, PAD + 1):
+                for dc in range(-PAD, PAD + 1):
+                    v = u + dr * width + dc
+                    if flat[v] < np.inf:
+                        out.append(v)
+    return np.array(out, dtype=np.int64)
 
 
 def _reopen(minutes: np.ndarray, label: np.ndarray, pred: np.ndarray, predecessors: bool, invalid: np.ndarray) -> np.ndarray:

@@ -100,6 +100,10 @@ def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatc
         kept = np.delete(np.arange(6), 2)
         full = travel_time(friction, 100.0, np.vstack([sources[kept], added]), labels=np.append(kept, 6))
         np.testing.assert_array_equal(updated.minutes, full.minutes)
+        relabelled = travel_time(friction, 100.0, added, labels=np.array([6]), initial=base,
+                                 relabel=np.array([0, 1, -1, 3, 4, 5]))  # the same change, as a map of labels
+        np.testing.assert_array_equal(relabelled.minutes, full.minutes)
+        np.testing.assert_array_equal(relabelled.label, updated.label)
         assert (updated.label == 2).sum() == 0 and (updated.label[~gone & (updated.minutes == base.minutes)]
                                                       == base.label[~gone & (updated.minutes == base.minutes)]).all()
 

@@ -348,6 +348,7 @@ class Surface:
     least: float  # the least passable friction (nan when nothing is passable)
     most: float
     crossing: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    crossing_most: float = 0.0  # the largest crossing minutes (sizes the ring without a pass over the grid)
 
     @property
     def passable(self) -> bool:
@@ -396,7 +397,7 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
             raise ValueError("crossing_minutes must be finite and not negative")
         if crossing_minutes.any():
             crossing = _padded(crossing_minutes, 0.0, np.float64).ravel()
-    return Surface(padded, friction.shape, float(cell_size), least, most, crossing)
+    return Surface(padded, friction.shape, float(cell_size), least, most, crossing, float(crossing.max()))
 
 
 def travel_time(
@@ -480,7 +481,7 @@ def travel_time(
     if surface.passable:
         bucket = cell_size * surface.least  # the cheapest move: one orthogonal step between the fastest cells
         dearest = (stencil[4] * np.where(stencil[3] == 2, 4, 2)).max() * surface.most  # across the slowest cells
-        dearest += 1.5 * surface.crossing.max()  # a knight move passes at most three changes of crossing minutes
+        dearest += 1.5 * surface.crossing_most  # a knight move passes at most three changes of crossing minutes
         ring = int(dearest / bucket) + 3  # one turn of the ring spans the dearest move (+1 for rounding)
         if ring <= MAX_BUCKETS:
             ring = 1 << (ring - 1).bit_length()  # a power of two: a bucket's slot by a mask

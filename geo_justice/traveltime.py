@@ -18,9 +18,12 @@ between a king and a knight move), the 8-neighbour stencil's 8.2 %.
 
 The queue is Dial's bucket queue: buckets as wide as the cheapest possible move (cell size x the least
 friction), so no cell can improve another cell of its own bucket and taking a bucket's cells in any order
-is exact. The buckets sit on a ring as long as the dearest move is wide in buckets, so the queue's memory
-is bounded by the ratio of the dearest to the cheapest move, not by the longest path (a serpentine surface
-with one fast cell stays small). When that ratio passes MAX_BUCKETS, a 4-ary heap is used.
+is exact. The buckets sit on a ring as long as the dearest move is wide in buckets (rounded up to a power
+of two), so the queue's memory is bounded by the ratio of the dearest to the cheapest move, not by the longest
+path (a serpentine surface with one fast cell stays small; `TravelTime.queue_bytes` tells what it took). When
+that ratio passes MAX_BUCKETS, a 4-ary heap is used. The bucket search writes its 16 moves out and runs
+without numba's reference counting (it allocates nothing), which makes it about twice as fast as a loop
+over a stencil.
 """
 from __future__ import annotations
 

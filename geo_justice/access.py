@@ -226,7 +226,8 @@ class Engine:
         return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`)."""
+        """Minutes and labels (a search's fresh result, changed in place) with barrier cells inside the country set from
+        their quicker bank (see `banks`)."""
         def barrier_cells() -> tuple[np.ndarray, np.ndarray]:
             blocked = ~np.isfinite(self.base_friction(grid, params.friction))
             inside = self.inside(grid)

@@ -341,23 +341,12 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         result = travel_time(surface, grid.cell_size, sites, neighbours=params.neighbours)
     else:
         new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(sites)}
-        remap = np.array([new_index.get((int(r), int(c)), -1) for r, c in baseline.site_cells] + [-1], dtype=np.int32)
-        unchanged = np.array_equal(remap[:-1], np.arange(len(remap) - 1))
-        label = baseline.label if unchanged else remap.take(baseline.label)  # -1 (unreached) picks the trailing -1
-        removed = np.flatnonzero(remap[:-1] < 0)
+        relabel = np.array([new_index.get((int(r), int(c)), -1) for r, c in baseline.site_cells], dtype=np.int32)
         old_cells = {(int(r), int(c)) for r, c in baseline.site_cells}
         added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
-        invalid = None
-        if 0 < removed.size <= 3:  # a comparison per removed site is cheaper than a lookup per cell
-            invalid = baseline.label == removed[0]
-            for site in removed[1:]:
-                invalid |= baseline.label == site
-        elif removed.size:
-            gone = np.zeros(len(remap), dtype=bool)
-            gone[removed] = True
-            invalid = gone.take(baseline.label)  # -1 picks the trailing False
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
-                             neighbours=params.neighbours, initial=TravelTime(baseline.minutes, label), invalid=invalid)
+                             neighbours=params.neighbours, initial=TravelTime(baseline.minutes, baseline.label),
+                             relabel=relabel)
     minutes, label = engine.onto_banks(grid, params, result.minutes, result.label)
     return Access(params, engine.dataset.version, grid, facilities, sites, minutes, label,
                   baseline.population, baseline.risk)

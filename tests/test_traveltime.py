@@ -100,6 +100,10 @@ def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatc
         kept = np.delete(np.arange(6), 2)
         full = travel_time(friction, 100.0, np.vstack([sources[kept], added]), labels=np.append(kept, 6))
         np.testing.assert_array_equal(updated.minutes, full.minutes)
+        relabelled = travel_time(friction, 100.0, added, labels=np.array([6]), initial=base,
+                                 relabel=np.array([0, 1, -1, 3, 4, 5]))  # the same change, as a map of labels
+        np.testing.assert_array_equal(relabelled.minutes, full.minutes)
+        np.testing.assert_array_equal(relabelled.label, updated.label)
         assert (updated.label == 2).sum() == 0 and (updated.label[~gone & (updated.minutes == base.minutes)]
                                                       == base.label[~gone & (updated.minutes == base.minutes)]).all()
 
@@ -195,6 +199,12 @@ def test_serpentine_with_a_fast_cell_keeps_the_queue_small(monkeypatch):
     # the longest path is ~45,000 moves, 45 million cheapest moves: a bucket per cheapest move up to it
     # would take hundreds of MB; the ring holds the dearest move's worth of buckets (~2,240)
     assert growth < 12 * friction.nbytes
+    # the queue's own allocation: two links per cell (int32) and the ring, about the friction's size
+    assert 0 < buckets.queue_bytes < 1.5 * friction.nbytes
     assert np.isfinite(buckets.minutes[np.isfinite(friction)]).all() and buckets.minutes[-1, 0] > 40_000
+    eight = travel_time(friction, 1.0, [[0, 0]], neighbours=8)
+    assert 0 < eight.queue_bytes < 1.5 * friction.nbytes
+    expected, _ = MCP_Geometric(friction, fully_connected=True).find_costs([(0, 0)])  # scikit-image's search
+    np.testing.assert_allclose(eight.minutes, expected, rtol=1e-6)
     monkeypatch.setattr(kernel, "MAX_BUCKETS", 0)  # the heap search: an independent queue
     np.testing.assert_array_equal(travel_time(friction, 1.0, [[0, 0]]).minutes, buckets.minutes)

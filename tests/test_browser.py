@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-import threading
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import mercantile
@@ -22,9 +17,8 @@ from shapely.geometry import box
 
 from geo_justice.cli import main
 
-from .conftest import OUTPUT, TOKEN, free_port
+from .conftest import CHROMIUM, OUTPUT, TOKEN
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 OSM_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
@@ -33,38 +27,9 @@ MAP = "window[Object.keys(window).find(k => k.startsWith('map_') && window[k] in
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the 'test' extra")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(dataset, tmp_path_factory):
-    """`geo-justice serve` on a free loopback port, once it says the default map is ready."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port),
-                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
-                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"}, stderr=subprocess.PIPE, text=True)
-    ready = threading.Event()
-
-    def watch():
-        for line in process.stderr:
-            sys.stderr.write(line)
-            if "geo-justice: ready" in line or "could not prepare" in line:
-                ready.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    try:
-        if not ready.wait(600):
-            raise RuntimeError("the server did not say it was ready")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def server(live_server):
+    """The run's one `geo-justice serve`, once it says the default map is ready (conftest)."""
+    return live_server
 
 
 class Visit:

@@ -32,6 +32,19 @@ def server(live_server):
     return live_server
 
 
+#: Every tile image has loaded, and every tile layer of the page's map has drawn the view: none still loading,
+#: each with tiles (no tile yet is not "all loaded"). True on pages without a tile layer.
+TILES_DRAWN = """() => {
+    const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+    if (!tiles.every(t => t.classList.contains('leaflet-tile-loaded') && t.complete)) return false;
+    const map = window.L && Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
+        .find(v => v instanceof L.Map);
+    const layers = [];
+    if (map) map.eachLayer(layer => { if (layer instanceof L.GridLayer) layers.push(layer); });
+    return layers.every(layer => !layer.isLoading() && Object.values(layer._tiles).some(tile => tile.loaded));
+}"""
+
+
 class Visit:
     """A page opened with the network closed except for loopback, and what it logged and asked for."""
 
@@ -45,12 +58,15 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("response", lambda r: self.tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
         self.page.goto(url, wait_until="load", timeout=120_000)
-        # Explicitly: every tile Leaflet asked for has loaded (or the page has no tile layer).
-        self.page.wait_for_function("""() => {
-            const tiles = [...document.querySelectorAll('img.leaflet-tile')];
-            return tiles.every(t => t.classList.contains('leaflet-tile-loaded') && t.complete);
-        }""", timeout=120_000)
+        self.page.wait_for_function(TILES_DRAWN, timeout=120_000)
         self.page.wait_for_load_state("networkidle", timeout=120_000)
+        # The page's tiles are drawn; their responses reach this process as events of their own, which may come
+        # after: wait until each drawn tile's response has been seen, so that `tiles` is complete.
+        drawn = set(self.page.evaluate("() => [...document.querySelectorAll('img.leaflet-tile-loaded')].map(t => t.src)"))
+        for _ in range(600):
+            if drawn <= {url for url, _ in self.tiles}:
+                break
+            self.page.wait_for_timeout(50)
 
     def _route(self, route) -> None:
         url = route.request.url

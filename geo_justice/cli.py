@@ -632,16 +632,18 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite store of writes (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite); created once, then reused.")
+@click.option("--prepare/--no-prepare", default=True, show_default=True,
+              help="Compute the default map in the background from start-up (--no-prepare: on its first request).")
 def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None, host: str, port: int,
-          store: Path | None) -> None:
+          store: Path | None, prepare: bool) -> None:
     """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
     from api.app import create_app  # the entry point is the one place the core names the API
     from api.server import serve as run_server
 
     app = run_checked(lambda: create_app(data_dir, boundaries=boundaries, name_field=name_field,
-                                         admin_level=admin_level, store=store, prepare=True))
-    click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs); preparing the default map, "
-               "'ready' follows on stderr")
+                                         admin_level=admin_level, store=store, prepare=prepare))
+    click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs)"
+               + ("; preparing the default map, 'ready' follows on stderr" if prepare else ""))
     run_server(app, host, port)
 
 

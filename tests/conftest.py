@@ -1,20 +1,50 @@
-"""Shared fixtures: the embedded dataset and, when present, the official Mali boundaries in ../shared/data."""
+"""Shared fixtures, and how the suite stays within 3 minutes on 2 cores (README, "Tests").
+
+Reuse these rather than building your own; they are what keeps the suite fast:
+
+- `dataset` (session): the embedded dataset, loaded once.
+- `client` (session): the app on the embedded data (token TOKEN accepted), built once; its result cache is
+  shared by every test, so a question another test asked (same parameters) costs nothing. Use it for reads and
+  for requests that only compute (analyses, tiles, maps, routes). A test that changes the store (PATCH, uploads,
+  saved scenarios) or needs other settings builds its own app on a `tmp_path` store.
+- `live_server` (session): one `geo-justice serve` per run on a throwaway store, returned once it has prepared
+  the default map (`live_server.process` is its process). Never change data on it (status writes, uploads): a
+  write changes the data version every other user of it sees.
+- `writable_server` (function): a server of the test's own on an empty store, without the default map, for
+  tests that write. Other settings (environment, data): `start_server(..., prepare=False)` in a fixture.
+- `browser` (session): Debian's chromium through playwright, launched once (skips where either is absent).
+- `adm1`, `adm2` (session): the official boundaries in ../shared/data/mali (skip when absent).
+
+Whole-suite runs are spread over the machine's cores by pytest-xdist (`-n auto --dist loadgroup` in
+pyproject.toml; `pytest_xdist_auto_num_workers` below gives 0 workers when only some files are named, so
+`pytest tests/test_x.py` runs in one process). Each module stays on one worker (its module fixtures are built
+once), and every test that uses `live_server` or `browser` goes to one worker, so a run starts one server and
+one browser. Pick the coarsest grid that still tests the point (5-20 km cells, toy datasets from tests/toy.py):
+Mali at 1 km is for the tests whose assertion needs it.
+"""
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
 SHARED_MALI = ROOT.parent / "shared" / "data" / "mali"
 OUTPUT = ROOT / "tests" / "output"
+CHROMIUM = Path("/usr/bin/chromium")
 #: The bearer token the test services accept (as the operator's 'writer').
 TOKEN = "s3cret-token"
+#: Tests using one of these fixtures run on one xdist worker, which then starts one server and one browser.
+LIVE_FIXTURES = {"live_server", "browser"}
+#: At most this many xdist workers for a whole-suite run (each one loads the dataset and the app again).
+MAX_WORKERS = 4
 
 
 def shared_file(name: str) -> Path:
@@ -40,33 +70,109 @@ def adm2() -> Path:
     return shared_file("geoBoundaries-MLI-ADM2_simplified.geojson")
 
 
+@pytest.fixture(scope="session")
+def client(dataset, tmp_path_factory):
+    """The app on the embedded data, built once per run (see the module's docstring for what not to do with it)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    return TestClient(create_app(dataset.root, tokens=[TOKEN], store=tmp_path_factory.mktemp("store") / "store.sqlite"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_server(data: Path, store: Path, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen]:
-    """`geo-justice serve` in its own process on a free loopback port, once it accepts connections."""
+class LiveServer(str):
+    """A running service's base URL (a str, e.g. f"{live_server}/conformance"), with its process."""
+
+    process: subprocess.Popen
+
+
+def start_server(data: Path, store: Path, env: dict[str, str] | None = None, *, prepare: bool = True,
+                 ready: bool = False) -> tuple[str, subprocess.Popen]:
+    """`geo-justice serve` in its own process on a free loopback port, once it accepts connections (with `ready`:
+    once it says the default map is prepared). Without `prepare` it skips preparing the default map."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(data), "--port", str(port), "--store", str(store)],
-                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}", **(env or {})})
-    for _ in range(300):
+    command = [sys.executable, "-c", "from geo_justice.cli import main; main()", "serve", "--data", str(data),
+               "--port", str(port), "--store", str(store)] + ([] if prepare else ["--no-prepare"])
+    process = subprocess.Popen(command, env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}", **(env or {})},
+                               stderr=subprocess.PIPE if ready else None, text=True)
+    said_ready = threading.Event()
+    if ready:
+        def watch() -> None:  # pass the server's log on, and see it say it is ready
+            for line in process.stderr:
+                sys.stderr.write(line)
+                if "geo-justice: ready" in line or "could not prepare" in line:
+                    said_ready.set()
+            said_ready.set()  # it stopped: waiting longer is pointless
+        threading.Thread(target=watch, daemon=True).start()
+    end = time.monotonic() + 600
+    while time.monotonic() < end and process.poll() is None:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return f"http://127.0.0.1:{port}", process
+            if sock.connect_ex(("127.0.0.1", port)) == 0 and (not ready or said_ready.wait(end - time.monotonic())):
+                if process.poll() is None:
+                    return f"http://127.0.0.1:{port}", process
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the server did not start")
+    raise RuntimeError(f"the server did not start (exit status {process.poll()})")
 
 
-@pytest.fixture(scope="module")
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
 def live_server(dataset, tmp_path_factory):
-    """`geo-justice serve` in its own process on a free loopback port (GDAL holds the GIL while it reads)."""
-    url, process = start_server(dataset.root, tmp_path_factory.mktemp("live") / "store.sqlite")
+    """One `geo-justice serve` per run, once the default map is prepared (GDAL holds the GIL while it reads, so it
+    runs in its own process). Read only."""
+    url, process = start_server(dataset.root, tmp_path_factory.mktemp("live") / "store.sqlite", ready=True)
+    server = LiveServer(url)
+    server.process = process
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture()
+def writable_server(dataset, tmp_path):
+    """A `geo-justice serve` of the test's own on an empty store, for tests that write (no default map prepared)."""
+    url, process = start_server(dataset.root, tmp_path / "store.sqlite", prepare=False)
     try:
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, launched once per run (skips without /usr/bin/chromium or playwright)."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (CI installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the 'test' extra")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: one worker per core (at most MAX_WORKERS) for the whole suite; none when files are named."""
+    whole = all(Path(arg.split("::")[0]).resolve() == TESTS for arg in config.args)
+    return min(os.cpu_count() or 1, MAX_WORKERS) if whole else 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """xdist groups (--dist loadgroup): a module's tests together, every live-server and browser test together."""
+    for item in items:
+        live = LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("live" if live else item.nodeid.split("::")[0]))

@@ -16,11 +16,6 @@ from .test_layers import ACLED_COLUMNS
 
 
 
-@pytest.fixture(scope="module")
-def client(dataset, tmp_path_factory):
-    return TestClient(create_app(dataset.root, tokens=[TOKEN], store=tmp_path_factory.mktemp("store") / "store.sqlite"))
-
-
 def test_openapi_describes_every_parameter(client):
     spec = client.get("/openapi.json").json()
     undescribed = [f"{method.upper()} {path} {p['name']}" for path, operations in spec["paths"].items()

@@ -28,11 +28,9 @@ LONG_SITING = {"k": 3, "grid_km": 30}
 
 
 @pytest.fixture(scope="module")
-def server(dataset, tmp_path_factory):
-    url, process = start_server(dataset.root, tmp_path_factory.mktemp("hardening") / "store.sqlite")
-    yield url, process
-    process.terminate()
-    process.wait(timeout=10)
+def server(live_server):
+    """The run's one live server (conftest), for the tests that only read or are refused."""
+    return live_server, live_server.process
 
 
 def rss_mb(pid: int) -> float:
@@ -40,10 +38,10 @@ def rss_mb(pid: int) -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
 
 
-def test_every_read_after_a_write_shows_it(server):
+def test_every_read_after_a_write_shows_it(writable_server):
     """Two writers make 100 status writes while two readers read: every answer's status is the one its ETag names,
     no read that started after a 200 shows an older revision, and the audit chain is unbroken."""
-    url = f"{server[0]}/collections/courts/items/ml-ti-goundam"
+    url = f"{writable_server}/collections/courts/items/ml-ti-goundam"
     stop, reads, writes, lock = threading.Event(), [], [], threading.Lock()
 
     def revision(etag: str) -> int:
@@ -158,7 +156,8 @@ def test_a_client_that_leaves_cancels_its_work(server):
 
 
 def test_busy_pool_refuses_heavy_work_answers_cheap_and_sigterm_stops_it(dataset, tmp_path):
-    url, process = start_server(dataset.root, tmp_path / "store.sqlite", {"GEO_JUSTICE_WORKERS": "1", "GEO_JUSTICE_QUEUE": "0"})
+    url, process = start_server(dataset.root, tmp_path / "store.sqlite", {"GEO_JUSTICE_WORKERS": "1", "GEO_JUSTICE_QUEUE": "0"},
+                                prepare=False)
     try:
         tile = f"{url}/tiles/courts/5/15/14.png"
         assert httpx.get(tile, timeout=30).status_code == 200  # rendered once, then served from memory

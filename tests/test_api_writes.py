@@ -111,8 +111,8 @@ def test_incident_upload_is_all_or_nothing(client):
     assert too_big.status_code == 413 and count() == start + 5
 
 
-def test_concurrent_writers_lose_nothing(live_server):  # noqa: F811
-    url = f"{live_server}/collections/courts/items/ml-ti-goundam"
+def test_concurrent_writers_lose_nothing(writable_server):
+    url = f"{writable_server}/collections/courts/items/ml-ti-goundam"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     def update(i: int) -> httpx.Response:
         body = {"status": "partial" if i % 2 else "operational", "source": f"writer {i}"}

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-import threading
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import mercantile
@@ -22,9 +17,8 @@ from shapely.geometry import box
 
 from geo_justice.cli import main
 
-from .conftest import OUTPUT, TOKEN, free_port
+from .conftest import CHROMIUM, OUTPUT, TOKEN
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 OSM_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
@@ -33,38 +27,22 @@ MAP = "window[Object.keys(window).find(k => k.startsWith('map_') && window[k] in
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the 'test' extra")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+def server(live_server):
+    """The run's one `geo-justice serve`, once it says the default map is ready (conftest)."""
+    return live_server
 
 
-@pytest.fixture(scope="module")
-def server(dataset, tmp_path_factory):
-    """`geo-justice serve` on a free loopback port, once it says the default map is ready."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",
-                                "--data", str(dataset.root), "--port", str(port),
-                                "--store", str(tmp_path_factory.mktemp("live") / "store.sqlite")],
-                               env={**os.environ, "GEO_JUSTICE_TOKENS": f"writer:{TOKEN}"}, stderr=subprocess.PIPE, text=True)
-    ready = threading.Event()
-
-    def watch():
-        for line in process.stderr:
-            sys.stderr.write(line)
-            if "geo-justice: ready" in line or "could not prepare" in line:
-                ready.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    try:
-        if not ready.wait(600):
-            raise RuntimeError("the server did not say it was ready")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+#: Every tile image has loaded, and every tile layer of the page's map has drawn the view: none still loading,
+#: each with tiles (no tile yet is not "all loaded"). True on pages without a tile layer.
+TILES_DRAWN = """() => {
+    const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+    if (!tiles.every(t => t.classList.contains('leaflet-tile-loaded') && t.complete)) return false;
+    const map = window.L && Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
+        .find(v => v instanceof L.Map);
+    const layers = [];
+    if (map) map.eachLayer(layer => { if (layer instanceof L.GridLayer) layers.push(layer); });
+    return layers.every(layer => !layer.isLoading() && Object.values(layer._tiles).some(tile => tile.loaded));
+}"""
 
 
 class Visit:
@@ -80,12 +58,15 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("response", lambda r: self.tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
         self.page.goto(url, wait_until="load", timeout=120_000)
-        # Explicitly: every tile Leaflet asked for has loaded (or the page has no tile layer).
-        self.page.wait_for_function("""() => {
-            const tiles = [...document.querySelectorAll('img.leaflet-tile')];
-            return tiles.every(t => t.classList.contains('leaflet-tile-loaded') && t.complete);
-        }""", timeout=120_000)
+        self.page.wait_for_function(TILES_DRAWN, timeout=120_000)
         self.page.wait_for_load_state("networkidle", timeout=120_000)
+        # The page's tiles are drawn; their responses reach this process as events of their own, which may come
+        # after: wait until each drawn tile's response has been seen, so that `tiles` is complete.
+        drawn = set(self.page.evaluate("() => [...document.querySelectorAll('img.leaflet-tile-loaded')].map(t => t.src)"))
+        for _ in range(600):
+            if drawn <= {url for url, _ in self.tiles}:
+                break
+            self.page.wait_for_timeout(50)
 
     def _route(self, route) -> None:
         url = route.request.url

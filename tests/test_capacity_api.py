@@ -3,23 +3,15 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from geo_justice.access import AccessParams, Engine
 from geo_justice.capacity import CapacityParams
 from geo_justice.capacity_analysis import capacity
 from geo_justice.cli import main
 from geo_justice.scenarios import read_scenario
 
-from .conftest import TOKEN
 
 COARSE = AccessParams(resolution_m=5000)
-
-
-@pytest.fixture(scope="module")
-def client(dataset, tmp_path_factory):
-    return TestClient(create_app(dataset.root, tokens=[TOKEN], store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
 def test_capacity_endpoint_splits_everyone_into_served_over_capacity_and_out_of_reach(client):

@@ -7,9 +7,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.cli import main
@@ -18,11 +16,6 @@ from web.maps import coverage_map, page
 
 RES = "5000"
 ENGINE = ["--resolution", RES]
-
-
-@pytest.fixture(scope="module")
-def client(dataset, tmp_path_factory):
-    return TestClient(create_app(dataset.root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
 @pytest.fixture(scope="module")

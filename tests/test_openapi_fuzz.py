@@ -2,6 +2,11 @@
 no answer the OpenAPI document does not describe (status, content type, headers, body)."""
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -9,14 +14,15 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from api.budget import TOKEN, Budget
 
-from .conftest import OUTPUT, ROOT
+from .conftest import ROOT
 
 #: The service's budget is small (its operator's choice), the generated parameters are not clamped: a request
 #: over the budget is answered 403 at once, one within it is computed, on a grid of 20 km cells or coarser.
 SMALL = Budget(cells=10_000, candidates=20, solver_seconds=2, stops=5)
-OUTPUT.mkdir(exist_ok=True)
-(OUTPUT / "fuzz-store.sqlite").unlink(missing_ok=True)
-app = create_app(ROOT / "data", tokens=[], store=OUTPUT / "fuzz-store.sqlite", budgets=(SMALL, TOKEN))
+#: A store of this process's own (xdist workers each import this module).
+STORE = Path(tempfile.mkdtemp(prefix="fuzz-store-")) / "store.sqlite"
+atexit.register(shutil.rmtree, STORE.parent, True)
+app = create_app(ROOT / "data", tokens=[], store=STORE, budgets=(SMALL, TOKEN))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.phases.coverage.enabled = False  # its hundreds of boundary cases per operation do not fit the time
 #: Bodies and parameters whose meaning depends on the data (town names, facility ids such as capacity's

@@ -9,11 +9,9 @@ from dataclasses import replace
 import mercantile
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from pyproj import Transformer
 
-from api.app import create_app
 from geo_justice.access import AccessParams, Engine
 from geo_justice.colours import STATUS_COLOURS, TRAVELTIME, coverage_ramp, rgba
 from geo_justice.tiles import EMPTY_PNG, TileStyle, export_tiles, point_marks, render_tile
@@ -21,11 +19,6 @@ from geo_justice.tiles import EMPTY_PNG, TileStyle, export_tiles, point_marks, r
 RES = 5000.0
 PARAMS = AccessParams(resolution_m=RES)
 Q = f"resolution={RES:g}"
-
-
-@pytest.fixture(scope="module")
-def client(dataset, tmp_path_factory):
-    return TestClient(create_app(dataset.root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
 
 
 @pytest.fixture(scope="module")

@@ -165,14 +165,6 @@ def test_map_with_time_slider(tmp_path):
     assert "partiellement en fonction" in text  # French by default
 
 
-@pytest.fixture(scope="module")
-def client(dataset, tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-    return TestClient(create_app(dataset.root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
-
-
 QUERY = "from=2012-01-01&to=2015-12-31&step=quarter&resolution=10000&conflict=off"
 
 

@@ -6,14 +6,13 @@ from click.testing import CliRunner
 
 from geo_justice.cli import main
 
-from .conftest import OUTPUT
-from .test_browser import CHROMIUM, browser  # noqa: F401  (the fixture)
+from .conftest import CHROMIUM, OUTPUT
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)")
 RANGE = ["--from", "2012-01-01", "--to", "2015-12-31", "--step", "quarter", "--resolution", "10000", "--conflict", "off"]
 
 
-def open_offline(browser, url: str):  # noqa: F811
+def open_offline(browser, url: str):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     seen: dict = {"errors": [], "requests": []}
     context.route("**/*", lambda route: (seen["requests"].append(route.request.url),
@@ -26,7 +25,7 @@ def open_offline(browser, url: str):  # noqa: F811
     return context, page, seen
 
 
-def test_slider_map_file_moves_through_dates(browser, tmp_path):  # noqa: F811
+def test_slider_map_file_moves_through_dates(browser, tmp_path):
     path = tmp_path / "timeline.html"
     run = CliRunner().invoke(main, ["map", "timeline", *RANGE, "--lang", "en", "-o", str(path)])
     assert run.exit_code == 0, run.output
@@ -47,7 +46,7 @@ def test_slider_map_file_moves_through_dates(browser, tmp_path):  # noqa: F811
     assert all(url.startswith("file:") for url in seen["requests"])
 
 
-def test_chart_page_renders_offline(browser, tmp_path):  # noqa: F811
+def test_chart_page_renders_offline(browser, tmp_path):
     path = tmp_path / "timeline.html"
     run = CliRunner().invoke(main, ["timeline", *RANGE, "-o", str(path)])
     assert run.exit_code == 0, run.output

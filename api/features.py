@@ -185,7 +185,7 @@ def prepared(request: Request, name: str, interval: Interval | None) -> Prepared
     elif name == "boundaries":
         key, build = (name,), lambda: Prepared(name, data.boundaries, id_field(data.boundaries),
                                                ["geoBoundaries / OCHA (as loaded by the operator)"])
-    elif bearer(request) is not None or all(data.licences[s].redistribute_raw for s in set(data.incidents["source_dataset"])):
+    elif bearer(request) is not None or all(data.licences[s].redistribute_raw for s in data.incidents["source_dataset"].unique()):
         key = (name, "all")
         build = lambda: Prepared(name, data.incidents.assign(kind="event"), "id",  # noqa: E731
                                  {s: licence.attribution for s, licence in data.licences.items()})

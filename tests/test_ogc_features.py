@@ -172,3 +172,18 @@ def test_ogctests_features_core_suite_passes(live_server, tmp_path):
     suites = ET.parse(report).getroot()
     counts = {key: sum(int(s.get(key)) for s in suites.iter("testsuite")) for key in ("tests", "failures", "errors", "skipped")}
     assert counts == {"tests": 29, "failures": 0, "errors": 0, "skipped": 0}, run.stdout[-3000:]
+
+
+def test_each_encoding_has_its_etag_and_if_match_takes_any_of_them(client, dataset):
+    court = dataset.courts["id"].iloc[1]
+    etags = {client.get(f"/collections/courts/items/{court}{query}").headers["etag"]
+             for query in ("", f"?crs={EPSG3857}", "?f=html")}
+    assert len(etags) == 3
+    mercator = client.get(f"/collections/courts/items/{court}?crs={EPSG3857}").headers["etag"]
+    patch = client.patch(f"/collections/courts/items/{court}", json={"status": "partial", "source": "test"},
+                         headers={"Authorization": f"Bearer {TOKEN}", "If-Match": mercator})
+    assert patch.status_code == 200
+    stale = client.patch(f"/collections/courts/items/{court}", json={"status": "closed", "source": "test"},
+                         headers={"Authorization": f"Bearer {TOKEN}", "If-Match": mercator})
+    assert stale.status_code == 412
+    assert client.get(f"/collections/courts/items/{court}").json()["properties"]["status"] == "partial"

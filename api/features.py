@@ -18,7 +18,7 @@ from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collectio
 from . import html
 from .crs import CRS84, STORAGE, SUPPORTED, bbox_to_crs84, content_crs, parse_crs
 from .deps import current_engine, snapshot
-from .http import GEOJSON, bearer, cached, etag_for, geojson_only, not_modified
+from .http import GEOJSON, bearer, cached, etag_for, not_modified
 from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
 from .openapi30 import OPENAPI30, openapi30
 from .prepared import Prepared
@@ -28,9 +28,17 @@ CollectionId = Annotated[str, Path(description="Collection: courts, prisons, inc
 FeatureId = Annotated[str, Path(description="The feature's id (a facility id, or an incident id)")]
 Format = Annotated[Literal["json", "html"] | None, Query(
     description="Encoding: json (GeoJSON for features) or html; without it, the Accept header decides (JSON unless it prefers text/html)")]
-CrsParam = Annotated[str | None, Query(description=f"CRS of the answer's geometries (default CRS84): {', '.join(SUPPORTED)}")]
+CrsUri = Literal["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "http://www.opengis.net/def/crs/EPSG/0/4326",
+                 "http://www.opengis.net/def/crs/EPSG/0/3857"]
+CrsParam = Annotated[CrsUri | None, Query(description="CRS of the answer's geometries (default CRS84; EPSG:4326 is latitude first)")]
+
+
+def encodings(json_type: str = "application/json") -> dict:
+    """OpenAPI `responses` of an operation answering JSON (or GeoJSON) or, when asked, HTML."""
+    return {200: {"content": {json_type: {}, HTML_TYPE: {"schema": {"type": "string"}}}}}
 
 router = APIRouter()
+HTML_TYPE = "text/html"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -46,7 +54,6 @@ DESCRIPTIONS = {
 }
 #: Features per page at most: a larger `limit` is reduced to it (/req/core/fc-limit-response).
 MAX_LIMIT = 10_000
-HTML_TYPE = "text/html"
 
 
 def base(request: Request) -> str:
@@ -85,7 +92,7 @@ def answer(request: Request, f: str | None, title: str, data: dict) -> Response 
     return data
 
 
-@router.get("/", summary="Landing page", response_model=Landing, response_model_exclude_none=True)
+@router.get("/", summary="Landing page", response_model=Landing, response_model_exclude_none=True, responses=encodings())
 def landing(request: Request, f: Format = None) -> Response | dict:
     root = base(request)
     return answer(request, f, "geo-justice", {"title": "geo-justice", "description": f"Access to justice: {dataset(request).name}", "links": [
@@ -97,12 +104,13 @@ def landing(request: Request, f: Format = None) -> Response | dict:
         link(f"{root}/collections", "data", title="The layers")]})
 
 
-@router.get("/api", summary="The API definition as OpenAPI 3.0 (service-desc)", response_class=Response)
+@router.get("/api", summary="The API definition as OpenAPI 3.0 (service-desc)", response_class=Response,
+            responses={200: {"content": {OPENAPI30: {"schema": {"type": "object"}}}}})
 def api_definition(request: Request) -> Response:
     return Response(openapi30(request.app), media_type=OPENAPI30)
 
 
-@router.get("/conformance", summary="Conformance classes", response_model=Conformance)
+@router.get("/conformance", summary="Conformance classes", response_model=Conformance, responses=encodings())
 def conformance(request: Request, f: Format = None) -> Response | dict:
     return answer(request, f, "Conformance classes", {"conformsTo": CONFORMANCE})
 
@@ -122,7 +130,8 @@ def describe(request: Request, name: str) -> dict:
                 link(items, "items", GEOJSON), link(f"{items}?f=html", "items", HTML_TYPE)]}
 
 
-@router.get("/collections", summary="The layers", response_model=Collections, response_model_exclude_none=True)
+@router.get("/collections", summary="The layers", response_model=Collections, response_model_exclude_none=True,
+            responses=encodings())
 def collections(request: Request, f: Format = None) -> Response | dict:
     return answer(request, f, "Collections", {"collections": [describe(request, n) for n in collection_names(dataset(request))],
                                               "crs": list(SUPPORTED), "links": alternates(request, f"{base(request)}/collections")})
@@ -133,7 +142,8 @@ def known(request: Request, name: str) -> None:
         raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(collection_names(dataset(request)))}")
 
 
-@router.get("/collections/{collection_id}", summary="One layer", response_model=Collection, response_model_exclude_none=True)
+@router.get("/collections/{collection_id}", summary="One layer", response_model=Collection, response_model_exclude_none=True,
+            responses=encodings())
 def collection(request: Request, collection_id: CollectionId, f: Format = None) -> Response | dict:
     known(request, collection_id)
     data = describe(request, collection_id)
@@ -254,11 +264,11 @@ def parse_properties(text: str | None, prep: Prepared) -> list[str] | None:
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a layer", response_class=Response,
-            response_model=FeatureCollection, responses=geojson_only())
+            response_model=FeatureCollection, responses=encodings(GEOJSON))
 def items(
     request: Request, collection_id: CollectionId,
     bbox: str | None = Query(None, description="minx,miny,maxx,maxy or minx,miny,minz,maxx,maxy,maxz, in bbox-crs (default CRS84: lon/lat)"),
-    bbox_crs: str | None = Query(None, alias="bbox-crs", description=f"CRS of bbox (default CRS84): {', '.join(SUPPORTED)}"),
+    bbox_crs: CrsUri | None = Query(None, alias="bbox-crs", description="CRS of bbox (default CRS84; EPSG:4326 is latitude first)"),
     datetime: str | None = Query(None, description="Date or interval (a/b, ../b, a/..). Incidents: event date; facilities: status on that date (interval end)"),
     limit: int = Query(100, ge=1, description=f"Features per page (default 100); more than {MAX_LIMIT:,} is reduced to {MAX_LIMIT:,}"),
     offset: int = Query(0, ge=0, description="Features to skip"),
@@ -338,7 +348,7 @@ def items(
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
-            response_model=Feature, responses=geojson_only())
+            response_model=Feature, responses=encodings(GEOJSON))
 def item(request: Request, collection_id: CollectionId, feature_id: FeatureId, crs: CrsParam = None, f: Format = None) -> Response:
     known(request, collection_id)
     out_crs = parse_crs(crs)

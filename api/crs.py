@@ -21,7 +21,6 @@ def parse_crs(uri: str | None, name: str = "crs") -> str:
     """The CRS a `crs` or `bbox-crs` parameter names (CRS84 when absent); ValueError naming the choices otherwise."""
     if uri is None:
         return CRS84
-    uri = uri.strip().removeprefix("<").removesuffix(">")
     if uri not in SUPPORTED:
         raise ValueError(f"parameter {name!r}: {uri!r} is not one of this service's CRSs: {', '.join(SUPPORTED)}")
     return uri

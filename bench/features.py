@@ -1,5 +1,5 @@
 """Benchmark (run by hand): OGC API - Features answers from prepared collection snapshots against the same
-service before them (a git revision, default a791dd7), both served on loopback, in one interleaved run.
+service before them (a git revision, default a791dd7), both served on loopback, in one interleaved run; and the server-side work behind two answers, in process.
 
     python bench/features.py [--reference a791dd7] [--rounds 5] [--requests 200]
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this repository's `api` package, not bench/api.py
 CASES = {
     "a single court item": lambda i: "/collections/courts/items/ml-tgi-gao",
     "courts, a new URL each time": lambda i: f"/collections/courts/items?limit={10 + i % 90}&offset={i // 90}",
@@ -44,7 +46,7 @@ def start(source: Path, store: Path) -> tuple[str, subprocess.Popen]:
     """`geo-justice serve` from `source`, once it has prepared its default map (it says 'ready')."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve", "--port", str(port),
-                                "--store", str(store)], env={**os.environ, "PYTHONPATH": str(source)},
+                                "--store", str(store)], env={**os.environ, "PYTHONPATH": str(source)}, cwd=source,
                                stderr=subprocess.PIPE, text=True)
     for line in process.stderr:
         if "ready" in line or "could not prepare" in line:
@@ -60,6 +62,56 @@ def round_mean(client: httpx.Client, case, offset: int, requests: int) -> float:
     return (time.perf_counter() - start) / requests
 
 
+def server_work(rounds: int, requests: int) -> None:
+    """In-process, without HTTP: the work behind a single court item and a bbox + year query on incidents, as
+    the reference did it per request (a status rebuild or a window view, then GeoDataFrame to GeoJSON) and
+    from a prepared snapshot (a lookup or a mask, then prepared bytes)."""
+    import pandas as pd
+    import shapely
+
+    from api.geojson import features
+    from api.prepared import Prepared
+    from geo_justice.collections import Interval, in_interval, incidents_view
+    from layers import load_dataset
+
+    data = load_dataset(None)
+    today = pd.Timestamp.now().normalize()
+    year = Interval.parse("2022-01-01/2022-12-31")
+    courts = Prepared("courts", data.facilities_as_of("court", today), "id", [])
+    incidents = Prepared("incidents", data.incidents.assign(kind="event"), "id", {s: l.attribution for s, l in data.licences.items()})
+
+    def reference_item() -> bytes:
+        frame = data.facilities_as_of("court", today)
+        return json.dumps(features(frame[frame["id"] == "ml-tgi-gao"])[0]).encode()
+
+    def prepared_item() -> bytes:
+        return courts.encoded()[courts.index["ml-tgi-gao"]]
+
+    def reference_window() -> bytes:
+        frame, _ = incidents_view(data, year, raw_allowed=False)
+        chosen = frame[frame.geometry.intersects(shapely.box(-6, 13, 0, 17))]
+        return json.dumps(features(chosen.iloc[:100])).encode()
+
+    def prepared_window() -> bytes:
+        keep = incidents.in_bbox(-6, 13, 0, 17) & in_interval(incidents.dates, year)
+        return b"[" + b",".join(incidents.encoded()[p] for p in np.flatnonzero(keep)[:100]) + b"]"
+
+    print("| server-side work (no HTTP) | reference median | prepared median | ratio (median) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, reference, prepared in (("a single court item", reference_item, prepared_item),
+                                      ("incidents of 2022 in a bbox, 100", reference_window, prepared_window)):
+        prepared()
+        times: list[list[float]] = [[], []]
+        for _ in range(rounds):
+            for which, work in enumerate((reference, prepared)):
+                start = time.perf_counter()
+                for _ in range(requests):
+                    work()
+                times[which].append((time.perf_counter() - start) / requests * 1000)
+        ref, new = np.median(times[0]), np.median(times[1])
+        print(f"| {name} | {ref:.3f} ms | {new:.4f} ms | {ref / new:,.0f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="a791dd7", help="git revision of the reference service")
@@ -67,13 +119,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    server_work(args.rounds, args.requests)
     with tempfile.TemporaryDirectory() as tmp:
         reference = Path(tmp) / "reference"
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.reference], capture_output=True, check=True).stdout
         tarfile.open(fileobj=io.BytesIO(archive)).extractall(reference)
         services = [start(reference, Path(tmp) / "ref.sqlite"), start(ROOT, Path(tmp) / "new.sqlite")]
         try:
-            print(f"| case | reference best | reference median | prepared best | prepared median | ratio (median) |")
+            print("| case | reference best | reference median | prepared best | prepared median | ratio (median) |")
             print("| --- | ---: | ---: | ---: | ---: | ---: |")
             for name, case in CASES.items():
                 times: list[list[float]] = [[], []]

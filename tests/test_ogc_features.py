@@ -2,7 +2,6 @@
 sortby and properties, a write seen at once; and the `ogctests` conformance suite against a live server."""
 from __future__ import annotations
 
-import gzip
 import os
 import subprocess
 import sys
@@ -10,7 +9,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient

@@ -48,10 +48,12 @@ def start(source: Path, store: Path) -> tuple[str, subprocess.Popen]:
     process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve", "--port", str(port),
                                 "--store", str(store)], env={**os.environ, "PYTHONPATH": str(source)}, cwd=source,
                                stderr=subprocess.PIPE, text=True)
+    lines = []
     for line in process.stderr:
+        lines.append(line)
         if "ready" in line or "could not prepare" in line:
             return f"http://127.0.0.1:{port}", process
-    raise RuntimeError(f"the service from {source} did not start")
+    raise RuntimeError(f"the service from {source} did not start (exit {process.wait()}):\n{''.join(lines[-20:])}")
 
 
 def round_mean(client: httpx.Client, case, offset: int, requests: int) -> float:

@@ -65,9 +65,9 @@ def round_mean(client: httpx.Client, case, offset: int, requests: int) -> float:
 
 
 def server_work(rounds: int, requests: int) -> None:
-    """In-process, without HTTP: the work behind a single court item and a bbox + year query on incidents, as
-    the reference did it per request (a status rebuild or a window view, then GeoDataFrame to GeoJSON) and
-    from a prepared snapshot (a lookup or a mask, then prepared bytes)."""
+    """In-process, without HTTP: the work behind a single court item and a bbox + year query on incidents (at a
+    new URL), as the reference did it per request (a status rebuild; a window view, then GeoDataFrame to
+    GeoJSON) and from a prepared snapshot (a lookup; a mask, then prepared bytes)."""
     import pandas as pd
     import shapely
 
@@ -82,9 +82,9 @@ def server_work(rounds: int, requests: int) -> None:
     courts = Prepared("courts", data.facilities_as_of("court", today), "id", [])
     incidents = Prepared("incidents", data.incidents.assign(kind="event"), "id", {s: l.attribution for s, l in data.licences.items()})
 
-    def reference_item() -> bytes:
+    def reference_item() -> object:  # the status rebuild it made before its ETag (the body then came from its cache)
         frame = data.facilities_as_of("court", today)
-        return json.dumps(features(frame[frame["id"] == "ml-tgi-gao"])[0]).encode()
+        return frame[frame["id"] == "ml-tgi-gao"]
 
     def prepared_item() -> bytes:
         return courts.encoded()[courts.index["ml-tgi-gao"]]

@@ -1,4 +1,4 @@
-"""The layers as feature collections: facilities as of a date, licence-aware incidents, paging and filters."""
+"""The layers as feature collections: facilities as of a date, licence-aware incidents, date windows."""
 from __future__ import annotations
 
 from dataclasses import dataclass

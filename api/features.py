@@ -320,8 +320,9 @@ def items(
                 out.append(link(href(max(0, offset - limit), encoding), "prev", type_))
         collection_href = f"{base(request)}/collections/{collection_id}"
         return out + [link(collection_href, "collection"), link(f"{collection_href}?f=html", "collection", HTML_TYPE)]
-    headers = {"Content-Crs": content_crs(out_crs), "Vary": "Accept",
-               "Link": ", ".join(f'<{li["href"]}>; rel="{li["rel"]}"; type="{li["type"]}"' for li in links("json")[:2])}
+    headers = {"Content-Crs": content_crs(CRS84 if as_html else out_crs), "Vary": "Accept",
+               "Link": ", ".join(f'<{li["href"]}>; rel="{li["rel"]}"; type="{li["type"]}"' for li in links("json")
+                        if li["rel"] in ("self", "alternate", "next", "prev") and li["type"] == GEOJSON or li["rel"] == "alternate")}
     public = "public" if not raw else "private"
 
     def features_bytes(crs: str) -> bytes:
@@ -365,7 +366,7 @@ def item(request: Request, collection_id: CollectionId, feature_id: FeatureId, c
     else:
         etag = etag_for(dataset(request).version, str(request.url), raw, as_html)
     headers = {"ETag": etag, "Cache-Control": f"{'private' if raw else 'public'}, max-age=300", "Vary": "Accept",
-               "Content-Crs": content_crs(out_crs)}
+               "Content-Crs": content_crs(CRS84 if as_html else out_crs)}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     own = f"{base(request)}/collections/{collection_id}/items/{feature_id}"

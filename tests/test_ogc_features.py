@@ -54,6 +54,8 @@ def test_html_pages_for_planners_and_json_for_gis_clients(client, dataset):
         assert answer.headers["content-type"] == "application/geo+json" and answer.json()["type"] == "FeatureCollection"
     as_json = client.get("/collections/courts/items?f=json", headers={"Accept": BROWSER})
     assert as_json.headers["content-type"] == "application/geo+json"
+    header = client.get("/collections/courts/items?limit=5").headers["link"]
+    assert 'rel="self"; type="application/geo+json"' in header and 'rel="alternate"; type="text/html"' in header
 
 
 @pytest.mark.parametrize("path", ["/", "/collections", "/collections/incidents/items?limit=500", "/collections/courts/items/ml-tgi-gao",

@@ -25,6 +25,7 @@ from . import analysis, capacity, docs, features, maps, problems, scenarios, til
 from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
 from .guard import RequestGuard
+from .head import HeadAsGet
 from .http import GZIP_MIN_BYTES, token_table
 from .models import Load
 from .pool import QUEUE_ENV, WORKERS_ENV, HeavyPool
@@ -78,9 +79,10 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
     app.state.ready = threading.Event()
     # HTML, JS and JSON compressed; PNG tiles already are
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, exclude_content_types=("text/event-stream", "image/png"))
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_headers=["*"],
                        expose_headers=["ETag"])
     app.add_middleware(RequestGuard, max_body=(anonymous.body_bytes, token.body_bytes), live=app.state.live_requests)
+    app.add_middleware(HeadAsGet)
     problems.install(app)
     install_openapi(app)
 

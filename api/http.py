@@ -33,11 +33,11 @@ GZIP_MIN_BYTES = 1000
 
 
 def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str,
-           heavy: bool = False) -> Response:
+           heavy: bool = False, headers: dict[str, str] | None = None) -> Response:
     """The bytes `build` makes, with their ETag and Cache-Control; 304 (without building) when the client has
     them. Built bytes are kept in memory under the ETag, which names the data version and the question, and
     the day: facilities without a date are shown as they stand today. `heavy` builds wait for the bounded pool."""
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+    headers = {"ETag": etag, "Cache-Control": cache_control, **(headers or {})}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     if heavy:
@@ -46,7 +46,7 @@ def cached(request: Request, etag: str, build: Callable[[], bytes], *, media_typ
     cache = request.app.state.snapshot.engine.cache
     content = cache.get_or_compute(response_key(etag), build, len)
     if len(content) >= GZIP_MIN_BYTES and not media_type.startswith("image/"):
-        headers["Vary"] = "Accept-Encoding"
+        headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Accept-Encoding"]))
         if "gzip" in request.headers.get("accept-encoding", ""):  # compressed once, not on every answer
             packed = cache.get_or_compute(("gzip", *response_key(etag)), lambda: gzip.compress(content, 6), len)
             return Response(packed, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})

@@ -30,12 +30,14 @@ class Collection(BaseModel):
     description: str
     itemType: Literal["feature"]
     crs: list[str]
+    storageCrs: str | None = None
     extent: dict[str, Any]
     links: list[Link]
 
 
 class Collections(BaseModel):
     collections: list[Collection]
+    crs: list[str] | None = None
     links: list[Link]
 
 

@@ -28,7 +28,7 @@ from .strict import IsoDate, StrictModel
 
 router = APIRouter(tags=["writes"])
 #: A facility's ETag (see api.deps.Snapshot.facility_etag).
-ETAG = re.compile(r"(?P<facility>.+)\.r(?P<revision>\d+)\.[0-9a-f]{8}\.\d{8}")
+ETAG = re.compile(r"(?P<facility>.+)\.r(?P<revision>\d+)\.[0-9a-f]{8}\.\d{8}(-[0-9a-f]{8})?")  # -hash: another CRS or HTML
 MAX_RETRIES = 50
 
 

@@ -1,4 +1,4 @@
-"""The layers as feature collections: facilities as of a date, licence-aware incidents, paging and filters."""
+"""The layers as feature collections: facilities as of a date, licence-aware incidents, date windows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,7 +78,7 @@ def incidents_view(dataset: Dataset, interval: Interval | None, *, raw_allowed: 
     """
     incidents = dataset.incidents
     if interval is not None:
-        incidents = incidents[_in_interval(incidents["date"], interval)]
+        incidents = incidents[in_interval(incidents["date"], interval)]
     sources = sorted(set(incidents["source_dataset"]))
     attributions = [dataset.licences[s].attribution for s in sources]
     restricted = incidents["source_dataset"].map(lambda s: not dataset.licences[s].redistribute_raw).to_numpy(dtype=bool)
@@ -99,18 +99,8 @@ def facilities_view(dataset: Dataset, name: str, interval: Interval | None) -> g
     return dataset.facilities_as_of(FACILITY_KINDS[name], end)
 
 
-def select(frame: gpd.GeoDataFrame, *, bbox: tuple[float, float, float, float] | None = None,
-           filters: dict[str, str] | None = None) -> gpd.GeoDataFrame:
-    """Rows intersecting `bbox` (lon/lat) whose properties equal every filter value (case-insensitive)."""
-    keep = np.ones(len(frame), dtype=bool)
-    if bbox is not None:
-        keep &= frame.geometry.intersects(shapely.box(*bbox)).to_numpy()
-    for field, value in (filters or {}).items():
-        keep &= frame[field].astype(str).str.lower().to_numpy() == value.lower()
-    return frame[keep]
-
-
-def _in_interval(dates: pd.Series, interval: Interval) -> np.ndarray:
+def in_interval(dates: pd.Series, interval: Interval) -> np.ndarray:
+    """Which dates fall in the interval (its start day included, to its end)."""
     keep = np.ones(len(dates), dtype=bool)
     if interval.start is not None:
         keep &= (dates >= interval.start.normalize()).to_numpy()

@@ -272,3 +272,15 @@ def test_map_file_works_with_no_server(browser, tmp_path):
         assert_not_blank(visit.shot("coverage_file"))
     finally:
         visit.close()
+
+
+def test_an_items_page_maps_every_feature_offline(browser, server):
+    """The HTML encoding of OGC API - Features items: a circle per feature of the page, drawn by the service's
+    own copy of Leaflet with the network closed, and a table row each."""
+    visit = Visit(browser, f"{server}/collections/courts/items?f=html&limit=20")
+    try:
+        assert visit.page.locator("path.leaflet-interactive").count() == 20
+        assert visit.page.locator("table tr").count() == 21  # a header and 20 courts
+        assert visit.blocked == [] and visit.errors == [] and visit.failed == []
+    finally:
+        visit.close()

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from geo_justice.collections import FACILITY_KINDS, FILTERS, Interval, collection_names, facilities_view, incidents_view, select
 
 from .deps import current_engine, snapshot
+from .filtering import CONFORMANCE as FILTER_CONFORMANCE, FilterDep
 from .geojson import features
 from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
 from .http import GEOJSON, bearer, etag_for, geojson_only, respond
@@ -23,6 +24,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    *FILTER_CONFORMANCE,
 ]
 DESCRIPTIONS = {
     "courts": "Courts at their seat, with status, status date and source (and sitting place when relocated)",
@@ -70,7 +72,8 @@ def describe(request: Request, name: str) -> dict:
         extent["temporal"] = {"interval": [[f"{frame['date'].min():%Y-%m-%d}T00:00:00Z", f"{frame['date'].max():%Y-%m-%d}T00:00:00Z"]]}
     return {"id": name, "title": name.capitalize(), "description": DESCRIPTIONS[name], "itemType": "feature",
             "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"], "extent": extent, "links": [
-                link(f"{root}/collections/{name}", "self"), link(f"{root}/collections/{name}/items", "items", GEOJSON)]}
+                link(f"{root}/collections/{name}", "self"), link(f"{root}/collections/{name}/items", "items", GEOJSON),
+                link(f"{root}/collections/{name}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json")]}
 
 
 @router.get("/collections", summary="The layers", response_model=Collections)
@@ -128,6 +131,7 @@ def view(request: Request, name: str, interval: Interval | None):
             response_model=FeatureCollection, responses=geojson_only())
 def items(
     request: Request, collection_id: CollectionId,
+    cql2: FilterDep,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat (WGS 84)"),
     datetime: str | None = Query(None, description="Date or interval (a/b, ../b, a/..). Incidents: event date; facilities: status on that date (interval end)"),
     limit: int = Query(100, ge=1, le=10_000, description="Features per page (1 to 10,000)"),
@@ -152,6 +156,7 @@ def items(
     def body() -> dict:
         frame, attributions = view(request, collection_id, interval)
         chosen = select(frame, bbox=box, filters={k: v for k, v in given.items() if k in frame.columns})
+        chosen = cql2.apply(chosen) if cql2 else chosen
         page = chosen.iloc[offset: offset + limit]
         root = f"{base(request)}/collections/{collection_id}/items"
         query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]

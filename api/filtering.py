@@ -1,0 +1,47 @@
+"""OGC API - Features Part 3 on items: the `filter`, `filter-lang` and `filter-crs` parameters (CQL2, pygeofilter)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import geopandas as gpd
+from fastapi import Depends, Query
+from pygeofilter import ast
+
+from geo_justice.cql2 import JSON, TEXT, FilterError, parse
+from geo_justice.filters import mask
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+PART3, CQL2 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf", "http://www.opengis.net/spec/cql2/1.0/conf"
+#: Part 3 and the CQL2 classes whose operators geo_justice.filters evaluates (not arrays, not custom functions).
+CONFORMANCE = [f"{PART3}/{c}" for c in ("queryables", "filter", "features-filter")] + [f"{CQL2}/{c}" for c in (
+    "basic-cql2", "cql2-text", "cql2-json", "advanced-comparison-operators", "case-insensitive-comparison",
+    "accent-insensitive-comparison", "basic-spatial-functions", "basic-spatial-functions-plus", "spatial-functions",
+    "temporal-functions", "property-property", "arithmetic")]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A parsed CQL2 filter, applied to the rows a collection serves to this caller."""
+
+    node: ast.Node
+
+    def apply(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return frame[mask(frame, self.node)]
+
+
+def cql2_filter(
+    filter: str | None = Query(None, description="CQL2 condition on the collection's queryables (see /collections/{id}/queryables), "
+                                                 "e.g. tier = 'appeal' or T_AFTER(date, DATE('2022-01-01'))"),
+    filter_lang: str = Query(TEXT, alias="filter-lang", description="cql2-text (default) or cql2-json"),
+    filter_crs: str = Query(CRS84, alias="filter-crs", description="CRS of the filter's geometries: CRS84 (lon/lat) only"),
+) -> Filter | None:
+    """The items' filter, or None; 400 naming the position of a syntax error or the unsupported parameter value."""
+    if filter_crs != CRS84:
+        raise FilterError(f"parameter 'filter-crs': {filter_crs!r} is not supported; geometries in filters are {CRS84}")
+    if filter_lang not in (TEXT, JSON):
+        raise FilterError(f"parameter 'filter-lang': {filter_lang!r} is not one of {TEXT}, {JSON}")
+    return None if filter is None else Filter(parse(filter, filter_lang))
+
+
+FilterDep = Annotated[Filter | None, Depends(cql2_filter)]

@@ -10,6 +10,7 @@ makes the same change upstream).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import lark
@@ -61,8 +62,11 @@ _PARSER = Lark(_GRAMMAR.read_text() + _EXTENSION, source_path=str(_GRAMMAR), par
                maybe_placeholders=False, transformer=_Transformer(), import_paths=[str(_GRAMMAR.parent.parent)])
 
 
+@lru_cache(maxsize=256)
 def parse(text: str, lang: str = TEXT) -> ast.Node:
-    """The syntax tree of a CQL2 filter in `lang` ('cql2-text' or 'cql2-json'); FilterError names where it fails."""
+    """The syntax tree of a CQL2 filter in `lang` ('cql2-text' or 'cql2-json'); FilterError names where it fails.
+
+    Trees are kept for the last 256 filters asked (a client paging through a filter parses it once)."""
     if lang == TEXT:
         try:
             return _PARSER.parse(text)

@@ -51,7 +51,10 @@ FIRST, LAST = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")  # open int
 
 def mask(frame: pd.DataFrame, node: ast.Node) -> np.ndarray:
     """Which rows of `frame` the filter keeps; FilterError names an unknown property or a value of the wrong type."""
-    result = _Mask(frame).evaluate(node)
+    try:
+        result = _Mask(frame).evaluate(node)
+    except TypeError as exc:  # e.g. a text property compared with a date property
+        raise FilterError(f"filter: values of different types compared ({exc})") from None
     if isinstance(result, (bool, np.bool_)):
         return np.full(len(frame), bool(result))
     if not isinstance(result, np.ndarray) or result.dtype != bool:
@@ -132,7 +135,8 @@ class _Mask(Evaluator):
     def in_(self, node, lhs, *options):
         if not isinstance(lhs, pd.Series):
             raise FilterError(f"filter: IN needs a property on its left, not {_describe(lhs)}")
-        found = lhs.isin([_aligned(lhs, option)[1] for option in options]).to_numpy(dtype=bool)
+        pairs = [_aligned(lhs, option) for option in options]
+        found = (pairs[0][0] if pairs else lhs).isin([value for _, value in pairs]).to_numpy(dtype=bool)
         return ~found if node.not_ else found
 
     @handle(ast.IsNull)
@@ -220,6 +224,8 @@ def _aligned(lhs, rhs):
         return lhs, rhs
     if not isinstance(lhs, pd.Series):
         return lhs, rhs
+    if isinstance(rhs, pd.Series) and _kind(lhs) != _kind(rhs):
+        raise FilterError(f"filter: property {lhs.name!r} holds {_kind(lhs)}s and {rhs.name!r} {_kind(rhs)}s; they do not compare")
     if pd.api.types.is_datetime64_any_dtype(lhs):
         return lhs.dt.normalize(), (rhs.dt.normalize() if isinstance(rhs, pd.Series) else _day(rhs, lhs.name))
     if isinstance(rhs, pd.Series):
@@ -283,6 +289,14 @@ def _truth(result, length: int) -> np.ndarray:
     if isinstance(result, np.ndarray):
         return result.astype(bool)
     return np.full(length, bool(result))
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    return "number" if pd.api.types.is_numeric_dtype(series) else "text"
 
 
 def _is_text(series: pd.Series) -> bool:

@@ -92,6 +92,8 @@ def test_in_like_between_and_case(client, courts_csv, incidents_csv):
     i = incidents_csv
     expected = sorted(i.loc[i["fatalities"].between(2, 4) & i["event_type"].isin(["Battles", "Riots"]), "event_id_cnty"])
     assert expected and ids(client, "incidents", "fatalities BETWEEN 2 AND 4 AND event_type IN ('Battles', 'Riots')") == expected
+    assert ids(client, "incidents", "fatalities > geo_precision * 3") == sorted(
+        i.loc[i["fatalities"] > i["geo_precision"] * 3, "event_id_cnty"])
     assert ids(client, "incidents", "NOT (fatalities BETWEEN 2 AND 4) AND event_type NOT IN ('Battles', 'Riots', 'Protests', "
                                     "'Strategic developments', 'Explosions/Remote violence')") == sorted(
         i.loc[~i["fatalities"].between(2, 4) & (i["event_type"] == "Violence against civilians"), "event_id_cnty"])
@@ -113,6 +115,7 @@ def test_errors_name_the_property_or_the_position(client):
     assert "character 17" in problem(client, "courts", filter="tier = 'appeal' AND")
     assert "character 12" in problem(client, "courts", **{"filter": '{"op": "=",,}', "filter-lang": "cql2-json"})
     assert "holds numbers" in problem(client, "incidents", filter="fatalities > 'many'")
+    assert "do not compare" in problem(client, "incidents", filter="date = event_type")
     assert "cql2-xml" in problem(client, "courts", **{"filter": "tier = 'ti'", "filter-lang": "cql2-xml"})
     assert "filter-crs" in problem(client, "courts", **{"filter": "tier = 'ti'", "filter-crs": "EPSG:3857"})
 

@@ -84,7 +84,7 @@ def parse(text: str, lang: str = TEXT) -> ast.Node:
             raise FilterError(f"filter: not JSON at character {exc.pos + 1} (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
         try:
             return walk_cql_json(_standard_json(tree))
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError, RecursionError) as exc:
             raise FilterError(f"filter: not a CQL2 JSON expression ({type(exc).__name__}: {exc})") from None
     raise FilterError(f"parameter 'filter-lang': {lang!r} is not one of {TEXT}, {JSON}")
 

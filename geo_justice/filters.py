@@ -55,6 +55,8 @@ def mask(frame: pd.DataFrame, node: ast.Node) -> np.ndarray:
         result = _Mask(frame).evaluate(node)
     except TypeError as exc:  # e.g. a text property compared with a date property
         raise FilterError(f"filter: values of different types compared ({exc})") from None
+    except RecursionError:
+        raise FilterError("filter: nested too deeply") from None
     if isinstance(result, (bool, np.bool_)):
         return np.full(len(frame), bool(result))
     if not isinstance(result, np.ndarray) or result.dtype != bool:

@@ -34,7 +34,7 @@ SPATIAL = {"INTERSECTS": shapely.intersects, "DISJOINT": shapely.disjoint, "CONT
            "WITHIN": shapely.within, "TOUCHES": shapely.touches, "CROSSES": shapely.crosses,
            "OVERLAPS": shapely.overlaps, "EQUALS": shapely.equals}
 #: CQL2 temporal operators on (a.start, a.end, b.start, b.end), instants being intervals of one day.
-TEMPORAL = {
+RELATIONS = {
     ast.TimeAfter: lambda a0, a1, b0, b1: a0 > b1, ast.TimeBefore: lambda a0, a1, b0, b1: a1 < b0,
     ast.TimeContains: lambda a0, a1, b0, b1: (a0 < b0) & (a1 > b1),
     ast.TimeDuring: lambda a0, a1, b0, b1: (a0 > b0) & (a1 < b1),
@@ -99,6 +99,10 @@ class _Mask(Evaluator):
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
 
+    def adopt(self, node, *sub_args):
+        """Operators of the classes not declared (arrays, RELATE, distances...) are refused by name."""
+        raise FilterError(f"filter: {type(node).__name__} is not supported here; see /conformance for the operator classes served")
+
     @handle(ast.Not)
     def not_(self, node, sub):
         return ~sub
@@ -154,7 +158,9 @@ class _Mask(Evaluator):
         for end in (a0, a1, b0, b1):
             if isinstance(end, pd.Series):
                 known &= end.notna().to_numpy(dtype=bool)
-        return _truth(TEMPORAL[type(node)](a0, a1, b0, b1), len(self.frame)) & known
+        if type(node) not in RELATIONS:
+            return self.adopt(node)
+        return _truth(RELATIONS[type(node)](a0, a1, b0, b1), len(self.frame)) & known
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial(self, node, lhs, rhs):

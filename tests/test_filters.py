@@ -116,6 +116,9 @@ def test_errors_name_the_property_or_the_position(client):
     assert "character 12" in problem(client, "courts", **{"filter": '{"op": "=",,}', "filter-lang": "cql2-json"})
     assert "holds numbers" in problem(client, "incidents", filter="fatalities > 'many'")
     assert "do not compare" in problem(client, "incidents", filter="date = event_type")
+    assert "Relate is not supported" in problem(client, "courts", filter="RELATE(geometry, POINT(1 2), 'T********')")
+    assert "ArrayContains is not supported" in problem(client, "courts", **{
+        "filter": '{"op": "a_contains", "args": [{"property": "tier"}, ["ti"]]}', "filter-lang": "cql2-json"})
     assert "filter-lang" in problem(client, "courts", **{"filter": "tier = 'ti'", "filter-lang": "cql2-xml"})
     assert "filter-crs" in problem(client, "courts", **{"filter": "tier = 'ti'", "filter-crs": "EPSG:3857"})
 

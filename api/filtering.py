@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import geopandas as gpd
+import numpy as np
 from fastapi import Depends, Query
 
-from geo_justice.cql2 import TEXT, parse
+from geo_justice.cql2 import TEXT, FilterError, parse
 from geo_justice.filters import mask
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -28,7 +29,7 @@ class Filter:
     lang: str
 
     def apply(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        return frame[mask(frame, parse(self.text, self.lang))]
+        return frame[cql2_mask(frame, self.text, self.lang, None)]
 
 
 def cql2_filter(
@@ -43,3 +44,12 @@ def cql2_filter(
 
 
 FilterDep = Annotated[Filter | None, Depends(cql2_filter)]
+
+
+def cql2_mask(frame: gpd.GeoDataFrame, text: str | None, lang: str | None, crs: str | None) -> np.ndarray | None:
+    """Which rows of `frame` a `filter` keeps (None without one), from the raw parameter values; 400 on a bad value."""
+    if text is None:
+        return None
+    if crs not in (None, CRS84):
+        raise FilterError(f"parameter 'filter-crs': {crs!r} is not supported; geometries in filters are {CRS84}")
+    return mask(frame, parse(text, lang or TEXT))

@@ -2,14 +2,15 @@
 
 Starts `geo-justice serve` on the embedded dataset, exports its courts and incidents as GeoJSON files
 (what it serves, as anonymous callers see it), serves those with pygeoapi (uvicorn, one process, its
-GeoJSON file provider; TinyDB for the datetime case, the only file provider that reads `datetime`),
+GeoJSON file provider; its TinyDB provider for the datetime case, as the GeoJSON one ignores `datetime`),
 then runs every case on both servers, interleaved, for several rounds, and prints requests per second
-(best and median) and the ratio of medians. Every list request has a new URL within a run (geo-justice
-answers a repeated URL from memory); a single item is asked for court after court.
+(best and median) and the ratios (of the bests, of the medians). Every list request has a new URL
+within a run (geo-justice answers a repeated URL from memory); a single item is asked for court after
+court. Before timing, each case's first answer from both servers is checked to name the same features.
 
-pygeoapi's file providers do not evaluate CQL2 (only its SQL and search-engine providers do), so the
-filter case compares geo-justice's CQL2 `filter=event_type = 'Battles'` with pygeoapi's equivalent
-property parameter `event_type=Battles` (the same rows).
+pygeoapi's file providers do not evaluate CQL2 (its SQL, Oracle, Elasticsearch/OpenSearch and ERDDAP
+providers do), so the filter case compares geo-justice's CQL2 `filter=event_type = 'Battles'` with
+pygeoapi's equivalent property parameter `event_type=Battles` (the same rows).
 """
 from __future__ import annotations
 

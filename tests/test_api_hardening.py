@@ -185,8 +185,8 @@ def client(dataset, tmp_path_factory):
 
 
 @pytest.mark.parametrize("path, unknown", [
-    ("/conformance?f=json", "f"), ("/collections/courts/items?filter=x", "filter"),
-    ("/collections/courts/items?crs=EPSG:4326&sortby=name", "crs"), ("/analysis/coverage?resolutoin=5000", "resolutoin"),
+    ("/conformance?format=json", "format"), ("/collections/courts/items?filtre=x", "filtre"),
+    ("/collections/courts/items?srs=EPSG:4326&sortby=name", "srs"), ("/analysis/coverage?resolutoin=5000", "resolutoin"),
     ("/tiles/courts/5/15/14.png?v=1&colour=red", "colour")])
 def test_unknown_query_parameters_are_named(client, path, unknown):
     response = client.get(path)

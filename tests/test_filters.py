@@ -79,6 +79,10 @@ def test_after_a_date_and_open_intervals(client, incidents_csv):
     assert ids(client, "incidents", "date > TIMESTAMP('2023-12-01T18:00:00Z')") == expected  # the day of a timestamp
     before = sorted(raw.loc[raw["event_date"] < "2012-02-01", "event_id_cnty"])
     assert ids(client, "incidents", "T_BEFORE(date, DATE('2012-02-01'))") == before
+    during = sorted(raw.loc[(raw["event_date"] > "2023-01-01") & (raw["event_date"] < "2023-03-31"), "event_id_cnty"])
+    assert ids(client, "incidents", "T_DURING(date, INTERVAL('2023-01-01', '2023-03-31'))") == during
+    assert ids(client, "incidents", "T_EQUALS(date, DATE('2023-12-31'))") == sorted(
+        raw.loc[raw["event_date"] == "2023-12-31", "event_id_cnty"])
 
 
 def test_in_like_between_and_case(client, courts_csv, incidents_csv):

@@ -21,7 +21,7 @@ from layers.store import Store
 
 from web.assets import PACKAGES, PREFIX
 
-from . import analysis, capacity, docs, features, maps, problems, scenarios, tiles, timeline, writes
+from . import analysis, capacity, docs, features, maps, problems, queryables, scenarios, tiles, timeline, writes
 from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
 from .guard import RequestGuard
@@ -91,6 +91,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
         return app.state.pool.load()
 
     app.include_router(features.router)
+    app.include_router(queryables.router)
     app.include_router(analysis.router)
     app.include_router(writes.router)
     app.include_router(scenarios.router)

@@ -19,6 +19,7 @@ from . import html
 from .crs import CRS84, STORAGE, SUPPORTED, bbox_to_crs84, content_crs, parse_crs
 from .deps import current_engine, snapshot
 from .http import GEOJSON, bearer, cached, etag_for, not_modified
+from .filtering import CONFORMANCE as FILTER_CONFORMANCE, cql2_mask
 from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
 from .openapi30 import OPENAPI30, openapi30
 from .prepared import Prepared
@@ -45,6 +46,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *FILTER_CONFORMANCE,
 ]
 DESCRIPTIONS = {
     "courts": "Courts at their seat, with status, status date and source (and sitting place when relocated)",
@@ -127,7 +129,8 @@ def describe(request: Request, name: str) -> dict:
     return {"id": name, "title": name.capitalize(), "description": DESCRIPTIONS[name], "itemType": "feature",
             "crs": list(SUPPORTED), "storageCrs": STORAGE, "extent": extent, "links": [
                 link(f"{root}/collections/{name}", "self"), link(f"{root}/collections/{name}?f=html", "alternate", HTML_TYPE),
-                link(items, "items", GEOJSON), link(f"{items}?f=html", "items", HTML_TYPE)]}
+                link(items, "items", GEOJSON), link(f"{items}?f=html", "items", HTML_TYPE),
+                link(f"{root}/collections/{name}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json")]}
 
 
 @router.get("/collections", summary="The layers", response_model=Collections, response_model_exclude_none=True,
@@ -210,11 +213,9 @@ def prepared(request: Request, name: str, interval: Interval | None) -> Prepared
 
 
 def cql2_filter(prep: Prepared, text: str | None, lang: str | None, crs: str | None) -> np.ndarray | None:
-    """The features a CQL2 `filter` selects (a boolean per feature), None without one. The hook where OGC API -
-    Features Part 3 filtering is applied to the snapshot (`prep.frame` holds the served properties and geometry)."""
-    if text is None and lang is None and crs is None:
-        return None
-    raise ValueError("parameter 'filter': CQL2 filters are not available on this server")
+    """The features a CQL2 `filter` selects (a boolean per feature), None without one (OGC API - Features Part 3,
+    evaluated on the snapshot: `prep.frame` holds the served properties and geometry)."""
+    return cql2_mask(prep.frame, text, lang, crs)
 
 
 def selected(prep: Prepared, *, bbox: tuple[float, float, float, float] | None, interval: Interval | None,
@@ -282,7 +283,8 @@ def items(
     properties: str | None = Query(None, description="Comma-separated properties each feature carries (default: all; empty: none)"),
     filter: str | None = Query(None, description="A CQL2 filter expression (OGC API - Features Part 3)"),
     filter_lang: Literal["cql2-text", "cql2-json"] | None = Query(None, alias="filter-lang", description="cql2-text (default) or cql2-json"),
-    filter_crs: str | None = Query(None, alias="filter-crs", description="CRS of the filter's geometries (default CRS84)"),
+    filter_crs: Literal["http://www.opengis.net/def/crs/OGC/1.3/CRS84"] | None = Query(
+        None, alias="filter-crs", description="CRS of the filter's geometries: CRS84 (lon/lat) only"),
     f: Format = None,
 ) -> Response:
     known(request, collection_id)

@@ -1,10 +1,12 @@
 """Benchmark (run by hand): requests per second and latency of a live `geo-justice serve` on loopback.
 
     python bench/api.py [--requests 2000] [--concurrency 8]
+    python bench/api.py --pygeoapi [--rounds 5] [--requests 100] [--concurrency 4]
 
 Starts the service on the embedded dataset (a throwaway store), times the first request of each case
 (which computes and caches the answer), then sends the same requests from several client threads
-and prints requests per second and p50 / p99 latency.
+and prints requests per second and p50 / p99 latency. With --pygeoapi it compares against pygeoapi
+instead (bench/pygeoapi_compare.py: the same exported layers, both servers on loopback, interleaved).
 """
 from __future__ import annotations
 
@@ -53,9 +55,16 @@ def measure(base: str, path: str, requests: int, concurrency: int) -> tuple[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=None, help="per case (default 2000; with --pygeoapi 100 per round)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--pygeoapi", action="store_true", help="compare with pygeoapi (the same layers) instead")
+    parser.add_argument("--rounds", type=int, default=5, help="with --pygeoapi: interleaved rounds")
     args = parser.parse_args()
+    if args.pygeoapi:
+        from pygeoapi_compare import compare  # bench/ is on sys.path when this file runs
+
+        return compare(args.rounds, args.requests or 100, args.concurrency, free_port)
+    args.requests = args.requests or 2000
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         server = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "serve",

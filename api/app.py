@@ -17,7 +17,7 @@ from geo_justice import __version__
 from geo_justice.cache import ResultCache
 from layers.catalog import load_dataset
 
-from layers.store import Store
+from layers.store import open_store
 
 from web.assets import PACKAGES, PREFIX
 
@@ -34,7 +34,8 @@ from .strict import install_openapi, strict_query
 
 #: Environment variable holding the operator's bearer tokens, comma-separated 'name:token' (only hashes are kept).
 TOKENS_ENV = "GEO_JUSTICE_TOKENS"
-#: Environment variable naming the store file (default: .geo-justice/store.sqlite in the working directory).
+#: Environment variable naming the store: a SQLite file or a postgresql:// URL (default: .geo-justice/store.sqlite
+#: in the working directory).
 STORE_ENV = "GEO_JUSTICE_STORE"
 
 
@@ -44,7 +45,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
                pool: HeavyPool | None = None, prepare: bool = False) -> FastAPI:
     """The service on the dataset in `data` (default: embedded) plus what the store holds.
 
-    The store (SQLite) is created on first start and then reused, never overwritten. `budgets` are the
+    The store (a SQLite file, or a postgresql:// URL) is created on first start and then reused, never overwritten. `budgets` are the
     (anonymous, token) budgets (default: from the environment, see api.budget); `max_body` overrides both
     budgets' body_bytes; `pool` bounds heavy work (default: GEO_JUSTICE_WORKERS, GEO_JUSTICE_QUEUE or 2 and 8).
     With `prepare`, the default map is computed in the background from start-up, and "ready" printed to
@@ -55,7 +56,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
         base = base.with_boundaries(boundaries, name_field)
     elif admin_level is not None:
         base = base.with_admin_level(admin_level)
-    store = Store(store or os.environ.get(STORE_ENV) or Path(".geo-justice") / "store.sqlite", base)
+    store = open_store(store or os.environ.get(STORE_ENV) or Path(".geo-justice") / "store.sqlite", base)
     anonymous, token = budgets or budgets_from_env()
     if max_body is not None:
         anonymous, token = Budget(**{**vars(anonymous), "body_bytes": max_body}), Budget(**{**vars(token), "body_bytes": max_body})
@@ -65,6 +66,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
         if prepare:
             threading.Thread(target=prepare_default_map, args=(app,), name="prepare-default-map", daemon=True).start()
         yield
+        store.close()
 
     app = FastAPI(title="geo-justice", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   dependencies=[Depends(strict_query)],

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from geo_justice.collections import FACILITY_KINDS
 from layers import read_incidents
 from layers.checks import coordinate_problem
 from layers.history import AT_SEAT
-from layers.store import Conflict, Moved
+from layers.store import Conflict, Duplicate, Moved
 
 from .deps import StoreDep, TokenDep, refresh, snapshot
 from .features import CollectionId, FeatureId, dataset, known
@@ -133,7 +132,7 @@ async def add_incidents(request: Request, who: TokenDep, store: StoreDep) -> dic
         raise ValueError(f"upload{suffix}: field 'id': {len(clash)} ids already exist, e.g. {clash[0]!r}; nothing was added")
     try:
         store.add_incidents(incidents, who)
-    except sqlite3.IntegrityError as exc:
+    except Duplicate as exc:
         raise ValueError(f"upload{suffix}: nothing was added ({exc})") from None
     refresh(request)
     return {"added": len(incidents), "ids": incidents["id"].tolist()}

@@ -166,10 +166,11 @@ def check_places(frame, dataset) -> None:
               help="As given to the service: official boundaries replacing the dataset's.")
 @click.option("--name-field", default="shapeName", show_default=True)
 @click.option("--admin-level", type=int, default=None, help="As given to the service: the dataset's boundaries of this level.")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The service's store (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite when it exists).")
+@click.option("--store", default=None,
+              help="The service's store, a SQLite file or a postgresql:// URL (default: $GEO_JUSTICE_STORE or "
+                   ".geo-justice/store.sqlite when it exists).")
 def list_layers(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None,
-                store: Path | None) -> None:
+                store: str | None) -> None:
     """Load a whole dataset and summarise its layers and versions.
 
     The version printed is the one the service, its tiles and every run manifest cite for the same data,
@@ -177,12 +178,18 @@ def list_layers(data_dir: Path | None, boundaries: Path | None, name_field: str,
     import os
 
     from layers.catalog import load_dataset
-    from layers.store import Store
+    from layers.store import POSTGRES_SCHEMES, open_store
 
     def build():
         dataset = with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level)
-        path = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
-        return Store(path, dataset).apply(dataset) if Path(path).is_file() else dataset
+        where = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
+        if not (str(where).startswith(POSTGRES_SCHEMES) or Path(where).is_file()):
+            return dataset
+        opened = open_store(where, dataset)
+        try:
+            return opened.apply(dataset)
+        finally:
+            opened.close()
     dataset = run_checked(build)
     click.echo(f"{dataset.name} (version {dataset.version})")
     sizes = {"status_history": f"{len(dataset.events)} events", "population": "raster", "boundaries": "in use",
@@ -630,13 +637,26 @@ def site(engine: Engine, params: AccessParams, k: int, threshold: float, candida
 @click.option("--admin-level", type=int, default=None, help="Per-region tables by the dataset's boundaries of this level (default 1).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite store of writes (default: $GEO_JUSTICE_STORE or .geo-justice/store.sqlite); created once, then reused.")
+@click.option("--store", default=None,
+              help="Store of writes: a SQLite file or a postgresql://user@host/db URL (default: $GEO_JUSTICE_STORE or "
+                   ".geo-justice/store.sqlite); created once, then reused.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Service processes sharing the port and the store (each holds the dataset and its own answer cache).")
 @click.option("--prepare/--no-prepare", default=True, show_default=True,
               help="Compute the default map in the background from start-up (--no-prepare: on its first request).")
 def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin_level: int | None, host: str, port: int,
-          store: Path | None, prepare: bool) -> None:
+          store: str | None, workers: int, prepare: bool) -> None:
     """Start the HTTP service (OGC API - Features, analyses, writes); tokens from $GEO_JUSTICE_TOKENS (name:token,...)."""
+    if workers > 1:
+        from api.workers import serve_workers  # the entry point is the one place the core names the API
+
+        click.echo(f"geo-justice on http://{host}:{port}/ (API docs at /docs) with {workers} workers"
+                   + ("; each prepares the default map, 'ready' follows on stderr" if prepare else ""))
+        settings = {"data": data_dir and str(data_dir), "boundaries": boundaries and str(boundaries),
+                    "name_field": name_field, "admin_level": admin_level, "store": store, "prepare": prepare}
+        if not serve_workers(settings, host, port, workers):
+            raise UserError("the workers could not start (the reason is above)")
+        return
     from api.app import create_app  # the entry point is the one place the core names the API
     from api.server import serve as run_server
 

@@ -1,4 +1,5 @@
-"""The persistent store: append-only status events, audit records and added incidents, in one SQLite file.
+"""The persistent store: append-only status events, audit records and added incidents, in one SQLite file
+(or, with a postgresql:// URL, in PostgreSQL/PostGIS: layers.store_pg; `open_store` chooses).
 
 The embedded or supplied dataset stays read-only; the store holds what was written through the API.
 Every write is one transaction: a bad row or a crash leaves the store as it was.
@@ -6,17 +7,22 @@ Every write is one transaction: a bad row or a crash leaves the store as it was.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from .catalog import Dataset
 from .history import EVENT_COLUMNS, combine_events
+
+if TYPE_CHECKING:
+    from .store_pg import PostgresStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +51,10 @@ class Moved(Exception):
     """The facility changed after the snapshot the write read its `before` from: read again and retry."""
 
 
+class Duplicate(ValueError):
+    """An added row's id is already in the store (or twice in the upload); nothing was added."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One committed version of the store: what it adds to the base dataset, read in one transaction."""
@@ -66,6 +76,28 @@ class Snapshot:
         return replace(base, events=events, incidents=incidents, versions=versions)
 
 
+#: URL schemes that name a PostgreSQL store (anything else is a SQLite file path).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def masked(url: str) -> str:
+    """A store URL fit to print: its password replaced by ***."""
+    return re.sub(r"(password=)[^&\s]*", r"\1***", re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url))
+
+
+def open_store(where: str | Path, base: Dataset) -> Store | PostgresStore:
+    """The store `where` names, created on first use: a postgresql:// URL (PostGIS, shared by several service
+    processes and hosts) or the path of a SQLite file (one host)."""
+    if str(where).startswith(POSTGRES_SCHEMES):
+        try:
+            from .store_pg import PostgresStore
+        except ImportError as exc:
+            raise ValueError(f"{masked(str(where))}: a PostgreSQL store needs psycopg and psycopg_pool "
+                             f"(pip install 'geo-justice[postgres]'): {exc}") from None
+        return PostgresStore(str(where), base)
+    return Store(where, base)
+
+
 class Store:
     """One SQLite file; each method opens its own connection, so threads may share a Store."""
 
@@ -80,6 +112,9 @@ class Store:
         if made_for != base.name:
             raise ValueError(f"{self.path}: this store holds changes to dataset {made_for!r}, not {base.name!r}; "
                              "name another store (--store) for this dataset")
+
+    def close(self) -> None:
+        """Nothing to release: every method opens and closes its own connection."""
 
     @contextmanager
     def _connect(self, write: bool = False):
@@ -125,13 +160,16 @@ class Store:
             return current + 1
 
     def add_incidents(self, incidents: gpd.GeoDataFrame, who: str) -> None:
-        """Insert every row or none (a repeated id rolls the whole upload back with sqlite3.IntegrityError)."""
+        """Insert every row or none (a repeated id rolls the whole upload back with Duplicate)."""
         rows = [(r.id, r.date.strftime("%Y-%m-%d"), r.event_type, r.sub_event_type, r.actor1, r.actor2,
                  None if pd.isna(r.fatalities) else int(r.fatalities), None if pd.isna(r.geo_precision) else int(r.geo_precision),
                  r.source_dataset, r.geometry.x, r.geometry.y) for r in incidents.itertuples()]
-        with self._connect(write=True) as db:
-            db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._audit(db, who, "incidents added", f"{len(rows)} incidents", None, {"ids": [r[0] for r in rows]})
+        try:
+            with self._connect(write=True) as db:
+                db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._audit(db, who, "incidents added", f"{len(rows)} incidents", None, {"ids": [r[0] for r in rows]})
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from None
 
     @staticmethod
     def _audit(db: sqlite3.Connection, who: str, action: str, target: str, before: dict | None, after: dict | None) -> None:

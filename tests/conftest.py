@@ -176,3 +176,65 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         live = LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
         item.add_marker(pytest.mark.xdist_group("live" if live else item.nodeid.split("::")[0]))
+
+
+#: The PostgreSQL server the store tests create their databases on (.ci/run starts one: bash .ci/postgres start DIR).
+TEST_PG_ENV = "GEO_JUSTICE_TEST_PG"
+#: A database with PostGIS installed that each test's database is copied from (faster than installing PostGIS).
+PG_TEMPLATE = "geo_justice_test_template"
+
+
+def database_url(server: str, name: str) -> str:
+    """`server`'s URL naming the database `name` instead."""
+    from urllib.parse import urlsplit, urlunsplit
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of the tests' PostgreSQL server. Without one the PostgreSQL tests skip, saying how to get one;
+    in CI (CI=true) they fail instead: CI must run them."""
+    url = os.environ.get(TEST_PG_ENV)
+    reason = None
+    if not url:
+        reason = (f"no PostgreSQL for the PostgreSQL store tests: set {TEST_PG_ENV} to a server's URL "
+                  "(`bash .ci/postgres start DIR` starts a throwaway one with PostGIS and prints it)")
+    else:
+        try:
+            import psycopg
+        except ImportError as exc:
+            reason = f"{TEST_PG_ENV} is set but psycopg is not installed (pip install -e '.[test]'): {exc}"
+    if reason:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with psycopg.connect(url, autocommit=True) as db:  # xdist workers: one makes the template, the others wait for it
+        db.execute("SELECT pg_advisory_lock(hashtext(%s))", (PG_TEMPLATE,))
+        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEMPLATE,)).fetchone():
+            db.execute(f"CREATE DATABASE {PG_TEMPLATE}")
+            with psycopg.connect(database_url(url, PG_TEMPLATE), autocommit=True) as template:
+                template.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (PG_TEMPLATE,))
+    return url
+
+
+@pytest.fixture()
+def postgres_store(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database (with PostGIS), dropped after the test."""
+    import uuid
+
+    import psycopg
+    name = f"geo_justice_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}")
+    yield database_url(postgres_server, name)
+    with psycopg.connect(postgres_server, autocommit=True) as db:
+        db.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path) -> str:
+    """Where a test's store lives: a new SQLite file, then a new PostgreSQL database (the same test runs on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    return request.getfixturevalue("postgres_store")

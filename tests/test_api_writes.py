@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
-from .conftest import TOKEN
+from .conftest import TOKEN, start_server, stop_server
 from . import toy
 from .test_layers import ACLED_COLUMNS
 
@@ -20,8 +20,10 @@ CLOSE_GAO = {"status": "closed", "as_of": "2023-12-01", "source": "test: court a
 
 
 @pytest.fixture()
-def client(dataset, tmp_path):
-    return TestClient(create_app(dataset.root, tokens=[f"clerk:{TOKEN}"], store=tmp_path / "store.sqlite", max_body=5000))
+def client(dataset, store_location):
+    """The service on a new store: SQLite, then PostgreSQL (every test here runs on both)."""
+    with TestClient(create_app(dataset.root, tokens=[f"clerk:{TOKEN}"], store=store_location, max_body=5000)) as client:
+        yield client
 
 
 def test_status_update_needs_a_token(client):
@@ -111,8 +113,18 @@ def test_incident_upload_is_all_or_nothing(client):
     assert too_big.status_code == 413 and count() == start + 5
 
 
-def test_concurrent_writers_lose_nothing(writable_server):
-    url = f"{writable_server}/collections/courts/items/ml-ti-goundam"
+@pytest.fixture()
+def server(dataset, store_location):
+    """`geo-justice serve` in its own process on a new store (SQLite, then PostgreSQL), without the default map."""
+    url, process = start_server(dataset.root, store_location, prepare=False)
+    try:
+        yield url
+    finally:
+        stop_server(process)
+
+
+def test_concurrent_writers_lose_nothing(server):
+    url = f"{server}/collections/courts/items/ml-ti-goundam"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     def update(i: int) -> httpx.Response:
         body = {"status": "partial" if i % 2 else "operational", "source": f"writer {i}"}
@@ -129,14 +141,14 @@ def test_concurrent_writers_lose_nothing(writable_server):
     assert {f"writer {i}" for i in range(20)} <= sources and len(history["audit"]) == 20
 
 
-def test_store_outlives_a_restart_and_belongs_to_one_dataset(dataset, tmp_path):
-    store = tmp_path / "store.sqlite"
-    first = TestClient(create_app(dataset.root, tokens=[f"clerk:{TOKEN}"], store=store))
-    assert first.patch("/collections/courts/items/ml-tgi-gao", json=CLOSE_GAO, headers=AUTH).status_code == 200
-    again = TestClient(create_app(dataset.root, store=store))
-    assert again.get("/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"
+def test_store_outlives_a_restart_and_belongs_to_one_dataset(dataset, store_location, tmp_path):
+    store = store_location
+    with TestClient(create_app(dataset.root, tokens=[f"clerk:{TOKEN}"], store=store)) as first:
+        assert first.patch("/collections/courts/items/ml-tgi-gao", json=CLOSE_GAO, headers=AUTH).status_code == 200
+    with TestClient(create_app(dataset.root, store=store)) as again:
+        assert again.get("/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"
     toy.make_dataset(tmp_path / "toy")
     with pytest.raises(ValueError, match="holds changes to dataset 'Mali, embedded.*not 'toy'"):
         create_app(tmp_path / "toy", store=store)
-    assert TestClient(create_app(dataset.root, store=store)).get(
-        "/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"
+    with TestClient(create_app(dataset.root, store=store)) as after:
+        assert after.get("/collections/courts/items/ml-tgi-gao").json()["properties"]["status"] == "closed"

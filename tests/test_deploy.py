@@ -191,4 +191,7 @@ def test_nginx_serves_the_pyramid_as_the_service_serves_its_tiles(behind_nginx):
         archive = http.get(f"/static-tiles/{result.version}/traveltime.pmtiles", headers={"Range": "bytes=0-126"})
         assert archive.status_code == 206 and archive.content[:7] == b"PMTiles"  # read by byte ranges
         assert archive.headers["cache-control"] == "public, max-age=31536000, immutable"
+        preflight = http.options(f"/static-tiles/{result.version}/traveltime.pmtiles",
+                                 headers={"Origin": "https://news.example", "Access-Control-Request-Headers": "range"})
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-headers"] == "Range"
         assert http.get(f"/static-tiles/.{result.version}.tmp/manifest.json").status_code == 404

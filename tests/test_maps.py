@@ -1,6 +1,7 @@
 """Folium pages: self-contained file, served page with its own Leaflet, languages, licences, embeds."""
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import replace
@@ -118,7 +119,8 @@ def test_cli_exports_tiles_to_a_folder_and_mbtiles(tmp_path):
     folder = tmp_path / "zxy"
     result = runner.invoke(main, ["tiles", "export", "--layer", "courts", "--zoom", "5-6", "-o", str(folder)])
     assert result.exit_code == 0, result.output
-    written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png"))
+    layer = folder / json.loads((folder / "latest.json").read_text())["version"] / "courts"  # a versioned pyramid
+    written = sorted(p.relative_to(layer).as_posix() for p in layer.rglob("*.png"))
     assert written and all(p.split("/")[0] in ("5", "6") for p in written)
     assert f"wrote {len(written)} tiles" in result.output
     mbtiles = tmp_path / "t.mbtiles"

@@ -175,22 +175,9 @@ def list_layers(data_dir: Path | None, boundaries: Path | None, name_field: str,
 
     The version printed is the one the service, its tiles and every run manifest cite for the same data,
     boundaries and store."""
-    import os
-
     from layers.catalog import load_dataset
-    from layers.store import POSTGRES_SCHEMES, open_store
 
-    def build():
-        dataset = with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level)
-        where = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
-        if not (str(where).startswith(POSTGRES_SCHEMES) or Path(where).is_file()):
-            return dataset
-        opened = open_store(where, dataset)
-        try:
-            return opened.apply(dataset)
-        finally:
-            opened.close()
-    dataset = run_checked(build)
+    dataset = run_checked(lambda: with_store(with_boundaries(load_dataset(data_dir), boundaries, name_field, admin_level), store))
     click.echo(f"{dataset.name} (version {dataset.version})")
     sizes = {"status_history": f"{len(dataset.events)} events", "population": "raster", "boundaries": "in use",
              "population_figures": f"{len(dataset.population_figures) if dataset.population_figures is not None else 0} rows",
@@ -868,20 +855,22 @@ def interrupt(signum: int, frame) -> None:
 
 
 def with_store(dataset, store: str | None):
-    """The dataset with the writes of the service's store (as `serve` would see them), when there is one."""
+    """The dataset with the writes of the service's store (a SQLite file or a PostgreSQL URL), as `serve` would see
+    them; the dataset alone when no store was named and the default file is absent."""
     import os
 
-    from layers.store import Store
+    from layers.store import POSTGRES_SCHEMES, open_store
 
-    path = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
-    if str(path).startswith(("postgresql://", "postgres://")):  # never read as a file name, never skipped
-        raise ValueError(f"store {str(path).partition('@')[2] or path}: reading a PostgreSQL store needs the "
-                         "PostgreSQL store (layers.store.open_store)")
-    if not Path(path).is_file():
+    where = store or os.environ.get("GEO_JUSTICE_STORE") or Path(".geo-justice") / "store.sqlite"
+    if not (str(where).startswith(POSTGRES_SCHEMES) or Path(where).is_file()):
         if store:
             raise ValueError(f"--store {store}: no store there (the service creates it on first start)")
         return dataset
-    return Store(path, dataset).apply(dataset)
+    opened = open_store(where, dataset)
+    try:
+        return opened.apply(dataset)
+    finally:
+        opened.close()
 
 
 def scheduling(command):

@@ -30,8 +30,6 @@ from .conftest import ROOT, free_port, start_server
 
 DEPLOY = ROOT / "deploy"
 NGINX_SITE = DEPLOY / "nginx" / "geo-justice.conf"
-#: Options that helper 18a's part of issue 18 adds; a command line using them is checked once they exist.
-PENDING = {("serve", "--workers")}
 
 
 def invocations(script: str) -> list[list[str]]:
@@ -94,12 +92,7 @@ def test_every_deploy_command_parses_with_the_real_cli(where, args):
         while isinstance(command, click.Group):
             name, command, words = command.resolve_command(context, words)
             assert command is not None, f"{where}: no command {name!r}"
-            try:
-                context = command.make_context(name, words, parent=context)
-            except click.NoSuchOption as exc:
-                if (name, exc.option_name) in PENDING:
-                    pytest.skip(f"{where}: {name} {exc.option_name} comes with issue 18's PostgreSQL store (helper 18a)")
-                raise
+            context = command.make_context(name, words, parent=context)
             words = [*context.protected_args, *context.args] if isinstance(command, click.Group) else []
 
 

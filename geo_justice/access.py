@@ -25,7 +25,7 @@ from .conflict import ConflictParams
 from .dates import iso_date
 from .defaults import DEFAULT_THRESHOLDS
 from .facilities import Mode, counting_facilities
-from .friction import Friction, FrictionParams, base_friction, build_friction
+from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
 from .traveltime import PAD, Surface, prepare, travel_time
@@ -118,6 +118,38 @@ class Regions:
     source: str  # "boundaries" or "facility attribute"
 
 
+def prepared(friction: Friction, cell_size: float) -> Surface:
+    """`friction` prepared for searches. Its crossing minutes (a few ferry cells) are copied cell by cell into
+    zeroed memory, so the pages of the padded crossing grid that hold only zeros are never mapped (`prepare`
+    would write them all: eight bytes a cell)."""
+    surface = prepare(friction.minutes_per_metre, cell_size)
+    if friction.crossing_minutes is None:
+        return surface
+    rows, cols = np.nonzero(friction.crossing_minutes)
+    crossing = np.zeros(surface.padded.shape)
+    crossing[rows + PAD, cols + PAD] = friction.crossing_minutes[rows, cols]
+    return replace(surface, crossing=crossing.ravel())
+
+
+def nearest_passable(base: BaseFriction, row: int, col: int) -> tuple[int, int]:
+    """The passable cell nearest to (row, col) (itself if passable; itself too if none is), the one scipy's
+    distance transform of the whole grid picks: the transform of a window around the cell, doubled until the
+    nearest lies closer than the window's edge, so the cells that can tie with it are all inside."""
+    shape, radius = base.codes.shape, 8
+    while True:
+        r0, c0 = max(row - radius, 0), max(col - radius, 0)
+        r1, c1 = min(row + radius + 1, shape[0]), min(col + radius + 1, shape[1])
+        blocked = base.codes[r0:r1, c0:c1] == base.impassable
+        whole = (r0, c0, r1, c1) == (0, 0, *shape)
+        if not blocked.all():
+            distance, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
+            if whole or distance[row - r0, col - c0] < radius:
+                return int(near_r[row - r0, col - c0]) + r0, int(near_c[row - r0, col - c0]) + c0
+        elif whole:
+            return row, col
+        radius *= 2
+
+
 class Engine:
     """Answers access questions on one dataset, caching what it computes."""
 
@@ -193,13 +225,13 @@ class Engine:
         return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
                             compute, lambda r: r.index.nbytes)
 
-    def base_friction(self, grid: Grid, params: FrictionParams) -> np.ndarray:
+    def base_friction(self, grid: Grid, params: FrictionParams) -> BaseFriction:
         """Friction without insecurity; impassable outside the country, so no cell there gets a travel time."""
-        def compute() -> np.ndarray:
+        def compute() -> BaseFriction:
             friction = base_friction(grid, self.dataset, params)
             inside = self.inside(grid)
             if inside is not None:
-                friction[~inside] = np.inf
+                friction.codes[~inside] = friction.impassable
             return friction
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
         return self._cached(("base_friction", versions, self._boundary_version, grid.key, params), compute)
@@ -213,8 +245,7 @@ class Engine:
 
         def compute() -> Friction:
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base)
-            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size,
-                                                                           built.crossing_minutes))
+            surface = self._cached(("surface",) + key[1:], lambda: prepared(built, grid.cell_size))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 
@@ -223,20 +254,29 @@ class Engine:
         params = self.complete(params)
         friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
         key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
-        return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
+        return self._cached(key, lambda: prepared(friction, grid.cell_size))
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`)."""
+        """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`),
+        changed in place: pass a search's own result, not arrays someone else holds."""
         def barrier_cells() -> tuple[np.ndarray, np.ndarray]:
-            blocked = ~np.isfinite(self.base_friction(grid, params.friction))
+            base = self.base_friction(grid, params.friction)
             inside = self.inside(grid)
-            if inside is not None:
-                blocked &= inside
-            return np.nonzero(blocked)
+            rows, cols = [], []
+            for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
+                part = slice(start, start + BLOCK_ROWS)
+                blocked = base.codes[part] == base.impassable
+                if inside is not None:
+                    blocked &= inside[part]
+                r, c = np.nonzero(blocked)
+                rows.append(r + start)
+                cols.append(c)
+            return np.concatenate(rows), np.concatenate(cols)
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
         cells = self._cached(("barrier cells", versions, self._boundary_version, grid.key, params.friction), barrier_cells,
                              lambda c: c[0].nbytes + c[1].nbytes)
-        return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size)
+        return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size,
+                                   in_place=True)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, params: FrictionParams) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
@@ -244,18 +284,11 @@ class Engine:
         if not inside.all():
             names = ", ".join(facilities.loc[~inside, "name"])
             raise ValueError(f"facilities outside the analysis grid: {names}")
-        friction = self.base_friction(grid, params)
-        if not np.isfinite(friction[rows, cols]).all():
-            near_r, near_c = self._nearest_passable(grid, params, friction)
-            rows, cols = near_r[rows, cols], near_c[rows, cols]
+        base = self.base_friction(grid, params)
+        blocked = base.codes[rows, cols] == base.impassable
+        for i in np.flatnonzero(blocked):
+            rows[i], cols[i] = nearest_passable(base, int(rows[i]), int(cols[i]))
         return np.column_stack([rows, cols])
-
-    def _nearest_passable(self, grid: Grid, params: FrictionParams, friction: np.ndarray) -> np.ndarray:
-        """Per cell, the row and column of the nearest passable cell (cached: every search places its sources)."""
-        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
-        return self._cached(("nearest passable", versions, self._boundary_version, grid.key, params),
-                            lambda: distance_transform_edt(~np.isfinite(friction), return_distances=False,
-                                                           return_indices=True).astype(np.int32))
 
     def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""

@@ -13,10 +13,12 @@ from .traveltime import KING
 
 
 def reach_barrier_cells(minutes: np.ndarray, label: np.ndarray, friction: np.ndarray,
-                        cells: tuple[np.ndarray, np.ndarray], cell_size: float) -> tuple[np.ndarray, np.ndarray]:
+                        cells: tuple[np.ndarray, np.ndarray], cell_size: float,
+                        in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(minutes, label) with every barrier cell (`cells`: their rows and columns) set from its quickest passable
-    8-neighbour (new arrays). Only the barrier cells and their neighbours are read; a barrier neighbour has
-    infinite friction, so it never gives a finite time."""
+    8-neighbour (new arrays, or `minutes` and `label` themselves changed when `in_place`). Only the barrier
+    cells and their neighbours are read; a barrier neighbour has infinite friction, so it never gives a
+    finite time."""
     rows, cols = cells
     if rows.size == 0:
         return minutes, label
@@ -30,6 +32,7 @@ def reach_barrier_cells(minutes: np.ndarray, label: np.ndarray, friction: np.nda
         near[inside] = label[r[inside], c[inside]]
         better = step < best
         best[better], best_label[better] = step[better], near[better]
-    minutes, label = minutes.copy(), label.copy()
+    if not in_place:
+        minutes, label = minutes.copy(), label.copy()
     minutes[rows, cols], label[rows, cols] = best, best_label
     return minutes, label

@@ -31,6 +31,19 @@ def population_within(access: Access, regions: Regions, thresholds: Sequence[flo
     return np.column_stack([within[:n].T, within.sum(axis=0)])
 
 
+def region_sums(values: np.ndarray, regions: Regions, block: int = 1 << 22) -> np.ndarray:
+    """Per region, the sum of `values` over its cells: added one by one in the grid's order, as `np.bincount`
+    adds them (the same floating-point result), in blocks of about `block` cells (bounded temporaries)."""
+    sums = np.zeros(len(regions.names))
+    index, flat = regions.index.ravel(), values.ravel()
+    for start in range(0, flat.size, block):
+        part = slice(start, start + block)
+        region = index[part]
+        inside = region >= 0
+        np.add.at(sums, region[inside], flat[part][inside])
+    return sums
+
+
 def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> pd.DataFrame:
     """Per region (and 'All'): population; persons and share within each T, nominal and actual; access lost.
 
@@ -38,8 +51,7 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
     (lost = nominal - actual: people who lose access through closure or relocation).
     """
     population = actual.population
-    inside = regions.index >= 0
-    totals = np.append(np.bincount(regions.index[inside], population[inside], minlength=len(regions.names)), population.sum())
+    totals = np.append(region_sums(population, regions), population.sum())
     table = pd.DataFrame({"region": regions.names + [ALL], "population": totals})
     within = {"nominal": population_within(nominal, regions, thresholds),
               "actual": population_within(actual, regions, thresholds)}

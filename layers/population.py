@@ -21,13 +21,14 @@ AUTHALIC_RADIUS = 6_371_007.2
 
 
 def cell_areas(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
-    """Area (m2) of each cell: exact on the authalic sphere for geographic CRSs, |det| for projected ones."""
+    """Area (m2) of each cell, as an array that broadcasts to `shape` (one value per row, or one for all): exact
+    on the authalic sphere for geographic CRSs, |det| for projected ones."""
     if not crs.is_geographic:
-        return np.full(shape, abs(transform.a * transform.e - transform.b * transform.d))
+        return np.full((1, 1), abs(transform.a * transform.e - transform.b * transform.d))
     rows = np.arange(shape[0] + 1)
     lat = np.radians(transform.f + transform.e * rows)
     band = np.abs(np.diff(np.sin(lat))) * AUTHALIC_RADIUS**2 * np.radians(abs(transform.a))
-    return np.repeat(band[:, None], shape[1], axis=1)
+    return band[:, None]
 
 
 @dataclass(frozen=True)

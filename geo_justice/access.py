@@ -111,11 +111,16 @@ class Access:
 
 @dataclass(frozen=True)
 class Regions:
-    """Region index per cell (-1 = none) and the region names it points into."""
+    """Region index per cell (-1 = none; int16, or int32 past 32,767 regions) and the region names it points into."""
 
     index: np.ndarray
     names: list[str]
     source: str  # "boundaries" or "facility attribute"
+
+
+def index_dtype(count: int) -> str:
+    """The smallest signed integer type holding -1 and indices up to `count` - 1 (2 bytes a cell where it can)."""
+    return "int16" if count <= np.iinfo(np.int16).max else "int32"
 
 
 def prepared(friction: Friction, cell_size: float) -> Surface:
@@ -208,14 +213,15 @@ class Engine:
             boundaries = self.dataset.boundaries
             if boundaries is not None:
                 names = boundaries["name"].tolist()
-                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype="int32", all_touched=False)
+                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype=index_dtype(len(names)),
+                                       all_touched=False)
                 return Regions(index, names, "boundaries")
             courts = self.dataset.courts
             names = sorted(courts["region"].unique())
             seats = courts.geometry.to_crs(grid.crs)
             tree = cKDTree(np.column_stack([seats.x, seats.y]))
             region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy().astype(np.int32)
-            index = np.full(grid.shape, -1, dtype=np.int32)
+            index = np.full(grid.shape, -1, dtype=index_dtype(len(names)))
             populated = self.population(grid) > 0  # only populated cells need a region
             for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
                 rows, cols = np.nonzero(populated[start:start + BLOCK_ROWS])

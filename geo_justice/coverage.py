@@ -11,6 +11,14 @@ from .access import Access, Regions
 ALL = "All"
 
 
+def flat_part(array: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """`array.ravel()[start:stop]` without raveling the whole array (a copy when it is a view into a larger one,
+    as a search's minutes are): only the rows it spans are copied."""
+    cols = array.shape[1]
+    first = start // cols
+    return array[first:-(-stop // cols)].ravel()[start - first * cols:stop - first * cols]
+
+
 def population_within(access: Access, regions: Regions, thresholds: Sequence[float], block: int = 1 << 22) -> np.ndarray:
     """Persons within each threshold (rows) per region (columns), the last column the total over all cells.
 
@@ -19,12 +27,13 @@ def population_within(access: Access, regions: Regions, thresholds: Sequence[flo
     limits = np.asarray(thresholds, dtype=np.float64)
     n, bands = len(regions.names), len(limits) + 1
     sums = np.zeros((n + 1) * bands)
-    minutes, index, population = access.minutes.ravel(), regions.index.ravel(), access.population.ravel()
-    for start in range(0, minutes.size, block):
+    index, population = regions.index.ravel(), access.population.ravel()
+    for start in range(0, index.size, block):
         part = slice(start, start + block)
         region = index[part].astype(np.int64)
         region[region < 0] = n  # outside every region: only in the total
-        band = np.searchsorted(limits, minutes[part], side="left")  # first T with minutes <= T; len(T) if none
+        minutes = flat_part(access.minutes, start, start + block)
+        band = np.searchsorted(limits, minutes, side="left")  # first T with minutes <= T; len(T) if none
         sums += np.bincount(region * bands + band, population[part], minlength=sums.size)
     per_region = sums.reshape(n + 1, bands)
     within = np.cumsum(per_region[:, :-1], axis=1)  # (regions + outside, T)

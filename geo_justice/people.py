@@ -60,8 +60,8 @@ def scale_to_figures(values: np.ndarray, grid: Grid, dataset: Dataset, people: P
         return values
     names = matcher(admin)
     position = {name: i for i, name in enumerate(admin["name"])}
-    dtype = "int16" if len(admin) < 1 << 15 else "int32"
-    index = grid.rasterize(admin.geometry, np.arange(len(admin)), fill=-1, dtype=dtype, all_touched=False)
+    index = grid.rasterize(admin.geometry, np.arange(len(admin)), fill=-1, dtype="int16" if len(admin) < 1 << 15 else "int32",
+                           all_touched=False)
     blocks = [slice(start, start + block_rows) for start in range(0, grid.shape[0], block_rows)]
     current = np.zeros(len(admin))
     for rows in blocks:  # added one by one in the grid's order: the same sums as np.bincount's

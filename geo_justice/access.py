@@ -32,6 +32,7 @@ from .traveltime import PAD, Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
 BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
+WITHOUT_POPULATION = "access without population"  # cache key of an answer whose population is still to be read
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Access:
     site_cells: np.ndarray         # (sites, 2) row, col of each site
     minutes: np.ndarray            # float64, inf where no facility can be reached
     label: np.ndarray              # int32 site of the nearest facility, -1 where none can be reached
-    population: np.ndarray         # float64 persons per cell
+    population: np.ndarray         # float64 persons per cell (None only inside Engine.nominal_and_actual)
     risk: np.ndarray               # float32 weighted incidents per 1,000 km²
 
     @property
@@ -311,7 +312,17 @@ class Engine:
         with self.cache.question():
             return self._access(params, progress)
 
-    def _access(self, params: AccessParams, progress: Progress | None) -> Access:
+    def _access(self, params: AccessParams, progress: Progress | None, people: bool = True) -> Access:
+        """The answer to `params`, its population asked after the search. people=False: without its population
+        (None) unless the whole answer is cached already, for `nominal_and_actual`, which adds it after both
+        searches so that it is not held while they run."""
+        key = ("access", self.dataset.version, params)
+        if not people:
+            found = self.cache.get(key)
+            if found is not None:
+                return found
+            key = (WITHOUT_POPULATION,) + key[1:]
+
         def step(name: str) -> None:
             checkpoint()
             if progress is not None:
@@ -319,8 +330,6 @@ class Engine:
 
         def compute() -> Access:
             grid = self.grid(params.resolution_m)
-            step("population")
-            population = self.population(grid, params.as_of)
             step("friction")
             friction = self.friction(grid, params)
             facilities = counting_facilities(self.dataset, kind=params.kind, mode=params.mode, as_of=params.as_of,
@@ -329,23 +338,40 @@ class Engine:
             facilities, sites = self.place_sites(grid, facilities, params)
             result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
             minutes, label = self.onto_banks(grid, params, result.minutes, result.label)
+            population = None
+            if people:
+                step("population")
+                population = self.population(grid, params.as_of)
             return Access(params, self.dataset.version, grid, facilities, sites, minutes, label,
                           population, friction.risk)
-        return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
+        return self._cached(key, compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
         """Both modes of `params`. The actual travel times are derived from the nominal ones incrementally (they
-        differ only where courts are closed or relocated): the same minutes as a full search, found faster."""
+        differ only where courts are closed or relocated): the same minutes as a full search, found faster.
+        The population is read after both searches (it is not held while they run)."""
         from .scenarios import updated_access  # scenarios builds on this module
 
         params = self.complete(params)
+        step = progress or (lambda _: None)
+        keys = {mode: ("access", self.dataset.version, replace(params, mode=mode)) for mode in ("nominal", "actual")}
         with self.cache.question():
-            nominal = self._access(replace(params, mode="nominal"), progress)
-            actual_params = replace(params, mode="actual")
-
-            def compute() -> Access:
-                (progress or (lambda _: None))("travel time (actual, from nominal)")
-                facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
-                                                 tiers=params.tiers)
-                return replace(updated_access(self, nominal, facilities), params=actual_params)
-            return nominal, self._cached(("access", self.dataset.version, actual_params), compute, lambda a: a.nbytes)
+            nominal = self._access(keys["nominal"][2], progress, people=False)
+            actual = self.cache.get(keys["actual"])
+            if actual is None:
+                def compute() -> Access:
+                    step("travel time (actual, from nominal)")
+                    facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
+                                                     tiers=params.tiers)
+                    return replace(updated_access(self, nominal, facilities), params=keys["actual"][2])
+                actual = self._cached((WITHOUT_POPULATION,) + keys["actual"][1:], compute, lambda a: a.nbytes)
+            answers = {"nominal": nominal, "actual": actual}
+            if any(a.population is None for a in answers.values()):
+                step("population")
+                population = self.population(nominal.grid, params.as_of)
+                for mode, found in answers.items():
+                    if found.population is None:
+                        answers[mode] = self._cached(keys[mode], lambda a=found: replace(a, population=population),
+                                                     lambda a: a.nbytes)
+                        self.cache.discard((WITHOUT_POPULATION,) + keys[mode][1:])
+            return answers["nominal"], answers["actual"]

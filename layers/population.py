@@ -1,6 +1,7 @@
 """Population: a raster of persons per cell in any CRS, resampled onto the analysis grid preserving the total."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +133,8 @@ def read_population(
     density = src.counts / cell_areas(src.transform, src.counts.shape, src.crs)
     out = np.zeros(dst_shape, dtype="float64")
     reproject(density, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
-              dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None)
+              dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None,
+              num_threads=min(2, os.cpu_count() or 1))  # GDAL splits each chunk by rows: the same cells either way
     out *= cell_areas(dst_transform, dst_shape, dst_crs)
     grid_outline = box(*rasterio.transform.array_bounds(*dst_shape, dst_transform))
     outline_in_src = transform_geom(dst_crs, src.crs, mapping(grid_outline.segmentize(grid_outline.length / 400)))

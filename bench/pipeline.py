@@ -74,8 +74,8 @@ def main() -> None:
         before = load()
         need = estimated_peak(peaks, resolution)
         if need is not None and need > 0.9 * available_gib():
-            print(f"{f'{resolution:g} m':<14}{'skipped':>8}  needs about {need:.1f} GiB (the peak at "
-                  f"{max(peaks):g} m x the cells), {available_gib():.1f} GiB available on this shared machine", flush=True)
+            print(f"{f'{resolution:g} m':<14}{'skipped':>8}  needs about {need:.1f} GiB (the peak at {min(peaks):g} m "
+                  f"x the cells), more than 90% of the {available_gib():.1f} GiB available on this shared machine", flush=True)
             continue
         rounds = args.rounds if resolution >= 1000 else 1
         runs = [run(["coverage", "--resolution", f"{resolution:g}", "--profile"]) for _ in range(rounds)]

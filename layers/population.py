@@ -22,8 +22,13 @@ AUTHALIC_RADIUS = 6_371_007.2
 
 
 def cell_areas(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
-    """Area (m2) of each cell, as an array that broadcasts to `shape` (one value per row, or one for all): exact
-    on the authalic sphere for geographic CRSs, |det| for projected ones."""
+    """Area (m2) of each cell: exact on the authalic sphere for geographic CRSs, |det| for projected ones."""
+    return np.broadcast_to(area_factors(transform, shape, crs), shape).copy()
+
+
+def area_factors(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
+    """The cells' areas (m2) as an array that broadcasts to `shape`: one value per row, or one for all (no
+    whole-grid array where one number or one column says it all)."""
     if not crs.is_geographic:
         return np.full((1, 1), abs(transform.a * transform.e - transform.b * transform.d))
     rows = np.arange(shape[0] + 1)
@@ -130,12 +135,12 @@ def read_population(
     """
     src = read_population_raster(path, crs=crs)
     dst_crs = CRS.from_user_input(dst_crs)
-    density = src.counts / cell_areas(src.transform, src.counts.shape, src.crs)
+    density = src.counts / area_factors(src.transform, src.counts.shape, src.crs)
     out = np.zeros(dst_shape, dtype="float64")
     reproject(density, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
               dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None,
               num_threads=min(2, os.cpu_count() or 1))  # GDAL splits each chunk by rows: the same cells either way
-    out *= cell_areas(dst_transform, dst_shape, dst_crs)
+    out *= area_factors(dst_transform, dst_shape, dst_crs)
     grid_outline = box(*rasterio.transform.array_bounds(*dst_shape, dst_transform))
     outline_in_src = transform_geom(dst_crs, src.crs, mapping(grid_outline.segmentize(grid_outline.length / 400)))
     inside = ~geometry_mask([outline_in_src], src.counts.shape, src.transform)

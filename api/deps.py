@@ -3,7 +3,6 @@ may use, the store and the bearer check (declared as an HTTP bearer security sch
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated

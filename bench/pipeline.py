@@ -4,9 +4,12 @@
 
 Times `geo-justice --help` (best and median of --rounds) and, at each resolution (default 1 km, 500 m,
 250 m and 100 m, in that order), `geo-justice coverage --resolution R` from the start of Python to
-its exit, with the process's peak resident memory (its own, from wait4). The 1 km run is repeated
---rounds times (best and median); the others run once. --stages prints each run's --profile table.
-The parsed dataset and the numba kernels are warmed by one unmeasured 1 km run first.
+its exit, with the process's CPU time (all its threads) and peak resident memory (its own, from wait4). The
+1 km run is repeated --rounds times (best and median); the others run once. --stages prints each run's
+--profile table. The parsed dataset and the numba kernels are warmed by one unmeasured 1 km run first. On a
+shared machine wall time grows with the load; CPU time much less: both are printed, with the load average.
+A resolution whose peak memory, scaled from the finest one measured, would not fit in the memory available
+now is skipped with that estimate (a shared machine must not be pushed into the OOM killer).
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ import numpy as np
 COMMAND = [sys.executable, "-c", "from geo_justice.cli import main; main()"]
 
 
-def run(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak resident GiB and stderr of one fresh `geo-justice ARGS`."""
+def run(args: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak resident GiB and stderr of one fresh `geo-justice ARGS`."""
     start = time.perf_counter()
     process = subprocess.Popen(COMMAND + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stderr = process.stderr.read()
@@ -31,11 +34,28 @@ def run(args: list[str]) -> tuple[float, float, str]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"geo-justice {' '.join(args)} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / (1 << 20), stderr
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / (1 << 20), stderr
 
 
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def available_gib() -> float:
+    """Memory the kernel could give a new process now (MemAvailable), GiB; inf where /proc is missing."""
+    try:
+        fields = dict(line.split(":", 1) for line in open("/proc/meminfo"))
+    except OSError:
+        return float("inf")
+    return int(fields["MemAvailable"].split()[0]) / (1 << 20)
+
+
+def estimated_peak(peaks: dict[float, float], resolution: float) -> float | None:
+    """The peak at `resolution` scaled from the finest one measured (memory grows with the cells); None if none is."""
+    if not peaks:
+        return None
+    finest = min(peaks)
+    return peaks[finest] * (finest / resolution) ** 2
 
 
 def main() -> None:
@@ -48,16 +68,24 @@ def main() -> None:
     run(["coverage", "--resolution", "1000"])  # warm: the parsed-dataset cache and numba's on-disk cache
     helps = [run(["--help"])[0] for _ in range(args.rounds)]
     print(f"geo-justice --help: best {min(helps):.2f} s, median {np.median(helps):.2f} s (load {load()})")
-    print(f"{'coverage at':<14}{'best s':>8}{'median s':>10}{'peak GiB':>10}  load average before (1, 5, 15 min)")
+    print(f"{'coverage at':<14}{'best s':>8}{'median s':>10}{'CPU s':>8}{'peak GiB':>10}  load average before (1, 5, 15 min)")
+    peaks: dict[float, float] = {}
     for resolution in resolutions:
         before = load()
+        need = estimated_peak(peaks, resolution)
+        if need is not None and need > 0.9 * available_gib():
+            print(f"{f'{resolution:g} m':<14}{'skipped':>8}  needs about {need:.1f} GiB (the peak at {min(peaks):g} m "
+                  f"x the cells), more than 90% of the {available_gib():.1f} GiB available on this shared machine", flush=True)
+            continue
         rounds = args.rounds if resolution >= 1000 else 1
         runs = [run(["coverage", "--resolution", f"{resolution:g}", "--profile"]) for _ in range(rounds)]
         times = [r[0] for r in runs]
-        print(f"{f'{resolution:g} m':<14}{min(times):>8.1f}{np.median(times):>10.1f}{max(r[1] for r in runs):>10.2f}  {before}",
-              flush=True)
+        best = runs[int(np.argmin(times))]
+        peaks[resolution] = max(r[2] for r in runs)
+        print(f"{f'{resolution:g} m':<14}{min(times):>8.1f}{np.median(times):>10.1f}{best[1]:>8.1f}{max(r[2] for r in runs):>10.2f}"
+              f"  {before}", flush=True)
         if args.stages:
-            print(runs[int(np.argmin(times))][2].strip())
+            print(best[3].strip())
     print(f"2-core machine shared with other work; load average after: {load()}")
 
 

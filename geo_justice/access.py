@@ -23,15 +23,15 @@ from .cache import ResultCache
 from .cancel import checkpoint
 from .conflict import ConflictParams
 from .dates import iso_date
-from .defaults import DEFAULT_THRESHOLDS
 from .facilities import Mode, counting_facilities
-from .friction import Friction, FrictionParams, base_friction, build_friction
+from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
 from .traveltime import PAD, Surface, prepare, travel_time
 
 Progress = Callable[[str], None]
 BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
+WITHOUT_POPULATION = "access without population"  # cache key of an answer whose population is still to be read
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Access:
     site_cells: np.ndarray         # (sites, 2) row, col of each site
     minutes: np.ndarray            # float64, inf where no facility can be reached
     label: np.ndarray              # int32 site of the nearest facility, -1 where none can be reached
-    population: np.ndarray         # float64 persons per cell
+    population: np.ndarray         # float64 persons per cell (None only inside Engine.nominal_and_actual)
     risk: np.ndarray               # float32 weighted incidents per 1,000 km²
 
     @property
@@ -111,11 +111,35 @@ class Access:
 
 @dataclass(frozen=True)
 class Regions:
-    """Region index per cell (-1 = none) and the region names it points into."""
+    """Region index per cell (-1 = none; int16, or int32 past 32,767 regions) and the region names it points into."""
 
     index: np.ndarray
     names: list[str]
     source: str  # "boundaries" or "facility attribute"
+
+
+def index_dtype(count: int) -> str:
+    """The smallest signed integer type holding -1 and indices up to `count` - 1 (2 bytes a cell where it can)."""
+    return "int16" if count <= np.iinfo(np.int16).max else "int32"
+
+
+def nearest_passable(base: BaseFriction, row: int, col: int) -> tuple[int, int]:
+    """The passable cell nearest to (row, col) (itself if passable; itself too if none is), the one scipy's
+    distance transform of the whole grid picks: the transform of a window around the cell, doubled until the
+    nearest lies closer than the window's edge, so the cells that can tie with it are all inside."""
+    shape, radius = base.codes.shape, 8
+    while True:
+        r0, c0 = max(row - radius, 0), max(col - radius, 0)
+        r1, c1 = min(row + radius + 1, shape[0]), min(col + radius + 1, shape[1])
+        blocked = base.codes[r0:r1, c0:c1] == base.impassable
+        whole = (r0, c0, r1, c1) == (0, 0, *shape)
+        if not blocked.all():
+            distance, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
+            if whole or distance[row - r0, col - c0] < radius:
+                return int(near_r[row - r0, col - c0]) + r0, int(near_c[row - r0, col - c0]) + c0
+        elif whole:
+            return row, col
+        radius *= 2
 
 
 class Engine:
@@ -176,14 +200,15 @@ class Engine:
             boundaries = self.dataset.boundaries
             if boundaries is not None:
                 names = boundaries["name"].tolist()
-                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype="int32", all_touched=False)
+                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype=index_dtype(len(names)),
+                                       all_touched=False)
                 return Regions(index, names, "boundaries")
             courts = self.dataset.courts
             names = sorted(courts["region"].unique())
             seats = courts.geometry.to_crs(grid.crs)
             tree = cKDTree(np.column_stack([seats.x, seats.y]))
             region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy().astype(np.int32)
-            index = np.full(grid.shape, -1, dtype=np.int32)
+            index = np.full(grid.shape, -1, dtype=index_dtype(len(names)))
             populated = self.population(grid) > 0  # only populated cells need a region
             for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
                 rows, cols = np.nonzero(populated[start:start + BLOCK_ROWS])
@@ -193,13 +218,13 @@ class Engine:
         return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
                             compute, lambda r: r.index.nbytes)
 
-    def base_friction(self, grid: Grid, params: FrictionParams) -> np.ndarray:
+    def base_friction(self, grid: Grid, params: FrictionParams) -> BaseFriction:
         """Friction without insecurity; impassable outside the country, so no cell there gets a travel time."""
-        def compute() -> np.ndarray:
+        def compute() -> BaseFriction:
             friction = base_friction(grid, self.dataset, params)
             inside = self.inside(grid)
             if inside is not None:
-                friction[~inside] = np.inf
+                friction.codes[~inside] = friction.impassable
             return friction
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
         return self._cached(("base_friction", versions, self._boundary_version, grid.key, params), compute)
@@ -213,8 +238,7 @@ class Engine:
 
         def compute() -> Friction:
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base)
-            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size,
-                                                                           built.crossing_minutes))
+            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size, built.crossing_minutes))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 
@@ -226,14 +250,21 @@ class Engine:
         return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and labels (a search's fresh result, changed in place) with barrier cells inside the country set from
-        their quicker bank (see `banks`)."""
+        """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`),
+        changed in place: pass a search's own result, not arrays someone else holds."""
         def barrier_cells() -> tuple[np.ndarray, np.ndarray]:
-            blocked = ~np.isfinite(self.base_friction(grid, params.friction))
+            base = self.base_friction(grid, params.friction)
             inside = self.inside(grid)
-            if inside is not None:
-                blocked &= inside
-            return np.nonzero(blocked)
+            rows, cols = [], []
+            for start in range(0, grid.shape[0], BLOCK_ROWS):  # in blocks of rows: bounded temporaries
+                part = slice(start, start + BLOCK_ROWS)
+                blocked = base.codes[part] == base.impassable
+                if inside is not None:
+                    blocked &= inside[part]
+                r, c = np.nonzero(blocked)
+                rows.append(r + start)
+                cols.append(c)
+            return np.concatenate(rows), np.concatenate(cols)
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
         cells = self._cached(("barrier cells", versions, self._boundary_version, grid.key, params.friction), barrier_cells,
                              lambda c: c[0].nbytes + c[1].nbytes)
@@ -245,18 +276,11 @@ class Engine:
         if not inside.all():
             names = ", ".join(facilities.loc[~inside, "name"])
             raise ValueError(f"facilities outside the analysis grid: {names}")
-        friction = self.base_friction(grid, params)
-        if not np.isfinite(friction[rows, cols]).all():
-            near_r, near_c = self._nearest_passable(grid, params, friction)
-            rows, cols = near_r[rows, cols], near_c[rows, cols]
+        base = self.base_friction(grid, params)
+        blocked = base.codes[rows, cols] == base.impassable
+        for i in np.flatnonzero(blocked):
+            rows[i], cols[i] = nearest_passable(base, int(rows[i]), int(cols[i]))
         return np.column_stack([rows, cols])
-
-    def _nearest_passable(self, grid: Grid, params: FrictionParams, friction: np.ndarray) -> np.ndarray:
-        """Per cell, the row and column of the nearest passable cell (cached: every search places its sources)."""
-        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
-        return self._cached(("nearest passable", versions, self._boundary_version, grid.key, params),
-                            lambda: distance_transform_edt(~np.isfinite(friction), return_distances=False,
-                                                           return_indices=True).astype(np.int32))
 
     def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""
@@ -273,7 +297,17 @@ class Engine:
         with self.cache.question():
             return self._access(params, progress)
 
-    def _access(self, params: AccessParams, progress: Progress | None) -> Access:
+    def _access(self, params: AccessParams, progress: Progress | None, people: bool = True) -> Access:
+        """The answer to `params`, its population asked after the search. people=False: without its population
+        (None) unless the whole answer is cached already, for `nominal_and_actual`, which adds it after both
+        searches so that it is not held while they run."""
+        key = ("access", self.dataset.version, params)
+        if not people:
+            found = self.cache.get(key)
+            if found is not None:
+                return found
+            key = (WITHOUT_POPULATION,) + key[1:]
+
         def step(name: str) -> None:
             checkpoint()
             if progress is not None:
@@ -281,8 +315,6 @@ class Engine:
 
         def compute() -> Access:
             grid = self.grid(params.resolution_m)
-            step("population")
-            population = self.population(grid, params.as_of)
             step("friction")
             friction = self.friction(grid, params)
             facilities = counting_facilities(self.dataset, kind=params.kind, mode=params.mode, as_of=params.as_of,
@@ -291,23 +323,40 @@ class Engine:
             facilities, sites = self.place_sites(grid, facilities, params)
             result = travel_time(self.surface(grid, params), grid.cell_size, sites, neighbours=params.neighbours)
             minutes, label = self.onto_banks(grid, params, result.minutes, result.label)
+            population = None
+            if people:
+                step("population")
+                population = self.population(grid, params.as_of)
             return Access(params, self.dataset.version, grid, facilities, sites, minutes, label,
                           population, friction.risk)
-        return self._cached(("access", self.dataset.version, params), compute, lambda a: a.nbytes)
+        return self._cached(key, compute, lambda a: a.nbytes)
 
     def nominal_and_actual(self, params: AccessParams, progress: Progress | None = None) -> tuple[Access, Access]:
         """Both modes of `params`. The actual travel times are derived from the nominal ones incrementally (they
-        differ only where courts are closed or relocated): the same minutes as a full search, found faster."""
+        differ only where courts are closed or relocated): the same minutes as a full search, found faster.
+        The population is read after both searches (it is not held while they run)."""
         from .scenarios import updated_access  # scenarios builds on this module
 
         params = self.complete(params)
+        step = progress or (lambda _: None)
+        keys = {mode: ("access", self.dataset.version, replace(params, mode=mode)) for mode in ("nominal", "actual")}
         with self.cache.question():
-            nominal = self._access(replace(params, mode="nominal"), progress)
-            actual_params = replace(params, mode="actual")
-
-            def compute() -> Access:
-                (progress or (lambda _: None))("travel time (actual, from nominal)")
-                facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
-                                                 tiers=params.tiers)
-                return replace(updated_access(self, nominal, facilities), params=actual_params)
-            return nominal, self._cached(("access", self.dataset.version, actual_params), compute, lambda a: a.nbytes)
+            nominal = self._access(keys["nominal"][2], progress, people=False)
+            actual = self.cache.get(keys["actual"])
+            if actual is None:
+                def compute() -> Access:
+                    step("travel time (actual, from nominal)")
+                    facilities = counting_facilities(self.dataset, kind=params.kind, mode="actual", as_of=params.as_of,
+                                                     tiers=params.tiers)
+                    return replace(updated_access(self, nominal, facilities), params=keys["actual"][2])
+                actual = self._cached((WITHOUT_POPULATION,) + keys["actual"][1:], compute, lambda a: a.nbytes)
+            answers = {"nominal": nominal, "actual": actual}
+            if any(a.population is None for a in answers.values()):
+                step("population")
+                population = self.population(nominal.grid, params.as_of)
+                for mode, found in answers.items():
+                    if found.population is None:
+                        answers[mode] = self._cached(keys[mode], lambda a=found: replace(a, population=population),
+                                                     lambda a: a.nbytes)
+                        self.cache.discard((WITHOUT_POPULATION,) + keys[mode][1:])
+            return answers["nominal"], answers["actual"]

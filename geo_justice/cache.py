@@ -84,6 +84,20 @@ class ResultCache:
                 self._evict()
             return value
 
+    def get(self, key: Hashable) -> Any | None:
+        """The cached value for `key` (held like any other this question uses), or None."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._use(key)
+            self._items.move_to_end(key)
+            return self._items[key][0]
+
+    def discard(self, key: Hashable) -> None:
+        """Forget `key`'s value (one superseded by another entry that holds the same arrays)."""
+        with self._lock:
+            self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

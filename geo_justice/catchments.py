@@ -71,8 +71,9 @@ def isochrones(access: Access, thresholds: Sequence[float]) -> gpd.GeoDataFrame:
     rows = []
     for t in sorted(thresholds):
         within = access.minutes <= t
-        shape = polygons(access.grid, within.astype(np.int32), within)
-        people = float(access.population[within].sum())
+        grid, window = access.grid.window(within)  # the cells within T and no more: shapes scans only those
+        shape = polygons(grid, within[window].view(np.uint8), within[window])
+        people = float(access.population.sum(where=within))
         rows.append({"threshold_minutes": t, "population": people, "share": people / total if total else np.nan,
                      "geometry": shape.geometry.iloc[0] if len(shape) else None})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")

@@ -67,12 +67,11 @@ def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: C
 
 def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
     """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km` (float32)."""
-    risk = np.zeros(grid.shape, dtype=np.float64)
     if incidents is None or params.mode == "off":
-        return risk.astype(np.float32)
+        return np.zeros(grid.shape, dtype=np.float32)
     recent = recent_incidents(incidents, as_of, params.window_days)
     if recent.empty:
-        return risk.astype(np.float32)
+        return np.zeros(grid.shape, dtype=np.float32)
     # smooth on blocks of about a quarter of the bandwidth, then interpolate back: same surface, far less work
     block = max(1, int(params.bandwidth_km * 1000 / (4 * grid.cell_size)))
     coarse = np.zeros((-(-grid.shape[0] // block), -(-grid.shape[1] // block)))
@@ -80,12 +79,18 @@ def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Times
     np.add.at(coarse, (rows[inside] // block, cols[inside] // block), incident_weights(recent, as_of, params)[inside])
     coarse = gaussian_filter(coarse, sigma=params.bandwidth_km * 1000 / (grid.cell_size * block), mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
-    return _upsample(_upsample(coarse, block, grid.shape[1], axis=1), block, grid.shape[0], axis=0).astype(np.float32)
+    wide = _upsample(coarse, block, grid.shape[1], axis=1)
+    risk = np.empty(grid.shape, dtype=np.float32)
+    for start in range(0, grid.shape[0], 512):  # in blocks of rows: no whole-grid float64 temporaries
+        part = slice(start, min(start + 512, grid.shape[0]))
+        risk[part] = _upsample(wide, block, grid.shape[0], axis=0, rows=part)
+    return risk
 
 
-def _upsample(values: np.ndarray, block: int, size: int, axis: int) -> np.ndarray:
-    """Linear interpolation of block-averaged `values` back to `size` fine cells along `axis`."""
-    position = np.clip((np.arange(size) + 0.5) / block - 0.5, 0, values.shape[axis] - 1)
+def _upsample(values: np.ndarray, block: int, size: int, axis: int, rows: slice = slice(None)) -> np.ndarray:
+    """Linear interpolation of block-averaged `values` back to `size` fine cells along `axis` (only the
+    fine cells `rows` of them)."""
+    position = np.clip((np.arange(size)[rows] + 0.5) / block - 0.5, 0, values.shape[axis] - 1)
     low = np.floor(position).astype(np.intp)
     high = np.minimum(low + 1, values.shape[axis] - 1)
     weight = (position - low).reshape([-1 if a == axis else 1 for a in range(values.ndim)])

@@ -11,24 +11,55 @@ from .access import Access, Regions
 ALL = "All"
 
 
-def population_within(access: Access, regions: Regions, thresholds: Sequence[float], block: int = 1 << 22) -> np.ndarray:
-    """Persons within each threshold (rows) per region (columns), the last column the total over all cells.
+def flat_part(array: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """`array.ravel()[start:stop]` without raveling the whole array (a copy when it is a view into a larger one,
+    as a search's minutes are): only the rows it spans are copied."""
+    cols = array.shape[1]
+    first = start // cols
+    return array[first:-(-stop // cols)].ravel()[start - first * cols:stop - first * cols]
 
-    One pass over the grid (in blocks of about `block` cells): each cell falls in the band of the first
-    threshold it is within, band sums are accumulated per region, and their running sums give the counts."""
+
+def population_within(accesses: Sequence[Access], regions: Regions, thresholds: Sequence[float],
+                      block: int = 1 << 22) -> list[np.ndarray]:
+    """Per answer (all on one population surface), persons within each threshold (rows) per region (columns),
+    the last column the total over all cells.
+
+    One pass over the grid's populated cells (in blocks of about `block` cells): each cell falls in the band
+    of the first threshold it is within, band sums are accumulated per region, and their running sums give
+    the counts. Cells without people add nothing, so leaving them out changes no sum."""
     limits = np.asarray(thresholds, dtype=np.float64)
     n, bands = len(regions.names), len(limits) + 1
-    sums = np.zeros((n + 1) * bands)
-    minutes, index, population = access.minutes.ravel(), regions.index.ravel(), access.population.ravel()
-    for start in range(0, minutes.size, block):
+    sums = [np.zeros((n + 1) * bands) for _ in accesses]
+    index, population = regions.index.ravel(), accesses[0].population.ravel()
+    for start in range(0, index.size, block):
         part = slice(start, start + block)
-        region = index[part].astype(np.int64)
+        people = np.flatnonzero(population[part])
+        weights = population[part][people]
+        region = index[part][people].astype(np.int64)
         region[region < 0] = n  # outside every region: only in the total
-        band = np.searchsorted(limits, minutes[part], side="left")  # first T with minutes <= T; len(T) if none
-        sums += np.bincount(region * bands + band, population[part], minlength=sums.size)
-    per_region = sums.reshape(n + 1, bands)
-    within = np.cumsum(per_region[:, :-1], axis=1)  # (regions + outside, T)
-    return np.column_stack([within[:n].T, within.sum(axis=0)])
+        region *= bands
+        for access, total in zip(accesses, sums):
+            minutes = flat_part(access.minutes, start, start + block)[people]
+            band = np.searchsorted(limits, minutes, side="left")  # first T with minutes <= T; len(T) if none
+            total += np.bincount(region + band, weights, minlength=total.size)
+    out = []
+    for total in sums:
+        within = np.cumsum(total.reshape(n + 1, bands)[:, :-1], axis=1)  # (regions + outside, T)
+        out.append(np.column_stack([within[:n].T, within.sum(axis=0)]))
+    return out
+
+
+def region_sums(values: np.ndarray, regions: Regions, block: int = 1 << 22) -> np.ndarray:
+    """Per region, the sum of `values` over its cells: added one by one in the grid's order, as `np.bincount`
+    adds them (the same floating-point result), in blocks of about `block` cells (bounded temporaries)."""
+    sums = np.zeros(len(regions.names))
+    index, flat = regions.index.ravel(), values.ravel()
+    for start in range(0, flat.size, block):
+        part = slice(start, start + block)
+        region = index[part]
+        inside = region >= 0
+        np.add.at(sums, region[inside], flat[part][inside])
+    return sums
 
 
 def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> pd.DataFrame:
@@ -38,11 +69,13 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
     (lost = nominal - actual: people who lose access through closure or relocation).
     """
     population = actual.population
-    inside = regions.index >= 0
-    totals = np.append(np.bincount(regions.index[inside], population[inside], minlength=len(regions.names)), population.sum())
+    totals = np.append(region_sums(population, regions), population.sum())
     columns = {"region": regions.names + [ALL], "population": totals}
-    within = {"nominal": population_within(nominal, regions, thresholds),
-              "actual": population_within(actual, regions, thresholds)}
+    if nominal.population is actual.population:  # one pass for both
+        found = population_within([nominal, actual], regions, thresholds)
+    else:
+        found = population_within([nominal], regions, thresholds) + population_within([actual], regions, thresholds)
+    within = dict(zip(("nominal", "actual"), found))
     with np.errstate(invalid="ignore", divide="ignore"):
         for i, t in enumerate(thresholds):
             name = f"{t:g}"

@@ -68,12 +68,13 @@ def close_diagonal_gaps(blocked: np.ndarray) -> np.ndarray:
 
 def barrier_cells(grid: Grid, dataset: Dataset, params: FrictionParams) -> tuple[np.ndarray, np.ndarray] | None:
     """(blocked, crossing minutes): barrier cells left impassable and, on the barrier cells a crossing
-    opens, the minutes crossing there costs (the least wait among the crossings within reach);
-    None without barriers."""
+    opens, the minutes crossing there costs (the least wait among the crossings within reach; 0 elsewhere);
+    None without barriers. Each crossing touches only the window around it."""
     if not params.use_barriers or dataset.barriers is None or dataset.barriers.empty:
         return None
     barrier = close_diagonal_gaps(grid.rasterize(dataset.barriers.geometry, 1, dtype="uint8") > 0)
-    wait = np.full(grid.shape, np.inf)
+    crossing = np.zeros(grid.shape)  # zeroed memory: pages are mapped only where a crossing writes
+    opened = np.zeros(grid.shape, dtype=bool)
     crossings = dataset.crossings
     if crossings is not None and not crossings.empty:
         reach = max(1, int(round(params.crossing_radius_m / grid.cell_size)))
@@ -84,36 +85,71 @@ def barrier_cells(grid: Grid, dataset: Dataset, params: FrictionParams) -> tuple
         for r, c, m in zip(rows[inside], cols[inside], minutes[inside]):
             r0, c0 = max(r - reach, 0), max(c - reach, 0)
             r1, c1 = min(r + reach + 1, grid.shape[0]), min(c + reach + 1, grid.shape[1])
-            window = disk[r0 - r + reach:r1 - r + reach, c0 - c + reach:c1 - c + reach]
-            wait[r0:r1, c0:c1] = np.where(window, np.minimum(wait[r0:r1, c0:c1], m), wait[r0:r1, c0:c1])
-    opened = barrier & np.isfinite(wait)
-    return barrier & ~opened, np.where(opened, wait, 0.0)
+            here = disk[r0 - r + reach:r1 - r + reach, c0 - c + reach:c1 - c + reach] & barrier[r0:r1, c0:c1]
+            wait, known = crossing[r0:r1, c0:c1], opened[r0:r1, c0:c1]  # views
+            wait[here & (~known | (m < wait))] = m
+            known |= here
+    barrier &= ~opened
+    return barrier, crossing
 
 
-def base_friction(grid: Grid, dataset: Dataset, params: FrictionParams) -> np.ndarray:
+@dataclass(frozen=True)
+class BaseFriction:
+    """Friction without insecurity, held compactly: per cell a code into a table of minutes per metre (one
+    entry per speed, the last inf: impassable), one byte a cell instead of eight; and the crossing minutes
+    (None without crossings). `base[index]` gives minutes per metre, like indexing the full array."""
+
+    codes: np.ndarray
+    table: np.ndarray
+    crossing: np.ndarray | None = None
+
+    @property
+    def impassable(self) -> int:
+        return len(self.table) - 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.codes.nbytes + (self.crossing.nbytes if self.crossing is not None else 0)
+
+    def __getitem__(self, index) -> np.ndarray:
+        return self.table[self.codes[index]]
+
+
+def base_friction(grid: Grid, dataset: Dataset, params: FrictionParams) -> BaseFriction:
     """Friction without insecurity: the fastest road in each cell, off-road elsewhere, barriers impassable."""
-    speed = np.full(grid.shape, params.offroad_kmh, dtype=np.float64)
+    speeds = np.zeros(0)
     roads = dataset.roads
     if roads is not None and not roads.empty:
         speeds = roads["speed_kmh"].to_numpy(dtype=float)
         if params.road_speeds_kmh is not None:
             override = dict(params.road_speeds_kmh)
             speeds = roads["road_class"].map(override).fillna(roads["speed_kmh"]).to_numpy(dtype=float)
+    levels = np.unique(np.append(np.maximum(speeds, params.offroad_kmh), params.offroad_kmh))  # sorted speeds
+    table = np.append(minutes_per_metre(levels), np.inf)
+    dtype = np.uint8 if len(table) <= 1 << 8 else np.uint16
+    offroad = int(np.searchsorted(levels, params.offroad_kmh))
+    if speeds.size:
         order = np.argsort(speeds, kind="stable")  # faster roads burnt last win the cell
-        burnt = grid.rasterize(roads.geometry.iloc[order], speeds[order], fill=0)
-        speed = np.maximum(speed, burnt)
-    friction = minutes_per_metre(speed)
+        codes = grid.rasterize(roads.geometry.iloc[order], np.searchsorted(levels, np.maximum(speeds, params.offroad_kmh))[order],
+                               fill=offroad, dtype=np.dtype(dtype).name)
+    else:
+        codes = np.full(grid.shape, offroad, dtype=dtype)
     barriers = barrier_cells(grid, dataset, params)
+    crossing = None
     if barriers is not None:
-        friction[barriers[0]] = np.inf
-    return friction
+        codes[barriers[0]] = len(table) - 1
+        crossing = barriers[1] if barriers[1].any() else None
+    return BaseFriction(codes, table, crossing)
 
 
 def build_friction(grid: Grid, dataset: Dataset, as_of: pd.Timestamp, params: FrictionParams,
-                   conflict: ConflictParams, base: np.ndarray | None = None) -> Friction:
-    """The full friction surface on `as_of`: base friction times the insecurity multiplier."""
+                   conflict: ConflictParams, base: BaseFriction | None = None, block_rows: int = 512) -> Friction:
+    """The full friction surface on `as_of`: base friction times the insecurity multiplier (built in blocks
+    of rows, so no whole-grid temporaries)."""
     base = base_friction(grid, dataset, params) if base is None else base
     risk = risk_surface(grid, dataset.incidents, as_of, conflict)
-    barriers = barrier_cells(grid, dataset, params)
-    crossing = barriers[1] if barriers is not None and barriers[1].any() else None
-    return Friction(base * risk_multiplier(risk, conflict), risk, crossing)
+    minutes = np.empty(grid.shape)
+    for start in range(0, grid.shape[0], block_rows):
+        rows = slice(start, start + block_rows)
+        minutes[rows] = base[rows] * risk_multiplier(risk[rows], conflict)
+    return Friction(minutes, risk, base.crossing)

@@ -62,7 +62,7 @@ class Grid:
 
     def window(self, mask: np.ndarray) -> tuple["Grid", tuple[slice, slice]]:
         """The smallest sub-grid holding every True cell of `mask` (at least one cell), and its slices."""
-        rows, cols = np.nonzero(mask)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))  # not every cell's index
         if rows.size == 0:
             rows, cols = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
@@ -97,7 +97,9 @@ class Grid:
 
 def polygons(grid: Grid, values: np.ndarray, mask: np.ndarray) -> gpd.GeoDataFrame:
     """One (multi)polygon per distinct integer value where `mask` holds, in WGS 84, column `value`."""
-    pieces = rasterio.features.shapes(values.astype(np.int32), mask=mask, transform=grid.transform, connectivity=8)
+    if values.dtype not in (np.uint8, np.int16, np.uint16, np.int32):  # the types rasterio traces as they are
+        values = values.astype(np.int32)
+    pieces = rasterio.features.shapes(values, mask=mask, transform=grid.transform, connectivity=8)
     rows = [(shapely.geometry.shape(geom), int(value)) for geom, value in pieces]
     if not rows:
         return gpd.GeoDataFrame({"value": []}, geometry=[], crs="EPSG:4326")

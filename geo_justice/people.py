@@ -45,31 +45,40 @@ def people_of(dataset: Dataset, as_of: str) -> People:
     return People(found.year, found.label, found.warnings, found.regions)
 
 
-def scale_to_figures(values: np.ndarray, grid: Grid, dataset: Dataset, people: People) -> np.ndarray:
+def scale_to_figures(values: np.ndarray, grid: Grid, dataset: Dataset, people: People, block_rows: int = 512) -> np.ndarray:
     """Persons per cell scaled so that each admin1 region holds its figure for the year; cells in no region
     follow the ratio of all regions together. Without an admin1 layer the whole surface is scaled to the
-    national figure; unchanged when the dataset has no figures."""
+    national figure; unchanged when the dataset has no figures. `values` is scaled in place (in blocks of
+    rows: no whole-grid temporaries) and returned."""
     admin = dataset.admin.get(1)
     if not people.regions:
         return values
     if admin is None:
         total = values.sum()
-        return values * (sum(people.regions.values()) / total) if total > 0 else values
+        if total > 0:
+            values *= sum(people.regions.values()) / total
+        return values
     names = matcher(admin)
     position = {name: i for i, name in enumerate(admin["name"])}
-    index = grid.rasterize(admin.geometry, np.arange(len(admin)), fill=-1, dtype="int32", all_touched=False)
-    inside = index >= 0
-    current = np.bincount(index[inside], values[inside], minlength=len(admin))
+    index = grid.rasterize(admin.geometry, np.arange(len(admin)), fill=-1, dtype="int16" if len(admin) < 1 << 15 else "int32",
+                           all_touched=False)
+    blocks = [slice(start, start + block_rows) for start in range(0, grid.shape[0], block_rows)]
+    current = np.zeros(len(admin))
+    for rows in blocks:  # added one by one in the grid's order: the same sums as np.bincount's
+        inside = index[rows] >= 0
+        np.add.at(current, index[rows][inside], values[rows][inside])
     target = current.copy()
     for area, persons in people.regions.items():
         target[position[names.match(area)]] = persons
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(current > 0, target / current, 1.0)
-    out = values.copy()
-    out[inside] *= factor[index[inside]]
-    if current.sum() > 0:
-        out[~inside] *= target[current > 0].sum() / current.sum()
-    return out
+    outside = target[current > 0].sum() / current.sum() if current.sum() > 0 else 1.0
+    for rows in blocks:
+        part, region = values[rows], index[rows]
+        inside = region >= 0
+        part[inside] *= factor[region[inside]]
+        part[~inside] *= outside
+    return values
 
 
 def inside_country(grid: Grid, dataset: Dataset) -> np.ndarray | None:

@@ -1,8 +1,9 @@
-"""Each stage's wall time and memory, for `--profile` and bench/pipeline.py.
+"""Each stage's wall time, CPU time and memory, for `--profile` and bench/pipeline.py.
 
-A `StageProfile` is a progress callback: calling it with a stage name ends the previous stage. Memory is
-the process's resident size at the end of each stage and its peak so far (Linux /proc; elsewhere the peak
-from getrusage only).
+A `StageProfile` is a progress callback: calling it with a stage name ends the previous stage. CPU time is
+the process's (all its threads); on a loaded machine it shows what a stage costs when wall time does not.
+Memory is the process's resident size at the end of each stage and its peak so far (Linux /proc; elsewhere
+the peak from getrusage only).
 """
 from __future__ import annotations
 
@@ -26,24 +27,25 @@ def memory_mib() -> tuple[float, float]:
 
 @dataclass
 class StageProfile:
-    """Stages in the order they ran: (name, seconds, resident MiB at its end, peak MiB so far)."""
+    """Stages in the order they ran: (name, wall seconds, CPU seconds, resident MiB at its end, peak MiB so far)."""
 
-    stages: list[tuple[str, float, float, float]] = field(default_factory=list)
+    stages: list[tuple[str, float, float, float, float]] = field(default_factory=list)
     _name: str | None = None
     _start: float = field(default_factory=time.perf_counter)
+    _cpu: float = field(default_factory=time.process_time)
 
     def __call__(self, stage: str) -> None:
         """Start `stage` (ending the one before)."""
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self._name is not None:
-            self.stages.append((self._name, now - self._start, *memory_mib()))
-        self._name, self._start = stage, now
+            self.stages.append((self._name, now - self._start, cpu - self._cpu, *memory_mib()))
+        self._name, self._start, self._cpu = stage, now, cpu
 
     def finish(self) -> None:
         self(None)  # type: ignore[arg-type]
 
     def table(self) -> str:
-        lines = [f"{'stage':<28}{'seconds':>9}{'resident MiB':>14}{'peak MiB':>10}"]
-        lines += [f"{name:<28}{seconds:>9.2f}{rss:>14.0f}{peak:>10.0f}" for name, seconds, rss, peak in self.stages]
-        lines.append(f"{'total':<28}{sum(s[1] for s in self.stages):>9.2f}")
+        lines = [f"{'stage':<36}{'seconds':>9}{'CPU s':>8}{'resident MiB':>14}{'peak MiB':>10}"]
+        lines += [f"{name:<36}{seconds:>9.2f}{cpu:>8.2f}{rss:>14.0f}{peak:>10.0f}" for name, seconds, cpu, rss, peak in self.stages]
+        lines.append(f"{'total':<36}{sum(s[1] for s in self.stages):>9.2f}{sum(s[2] for s in self.stages):>8.2f}")
         return "\n".join(lines)

@@ -399,8 +399,11 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
             raise ValueError(f"crossing_minutes has shape {crossing_minutes.shape}, friction {friction.shape}")
         if not (np.isfinite(crossing_minutes) & (crossing_minutes >= 0)).all():
             raise ValueError("crossing_minutes must be finite and not negative")
-        if crossing_minutes.any():
-            crossing = _padded(crossing_minutes, 0.0, np.float64).ravel()
+        rows, cols = np.nonzero(crossing_minutes)
+        if rows.size:  # a few ferry cells: written into zeroed memory, so the all-zero pages are never mapped
+            crossing = np.zeros(padded.shape)
+            crossing[rows + PAD, cols + PAD] = crossing_minutes[rows, cols]
+            crossing = crossing.ravel()
     return Surface(padded, friction.shape, float(cell_size), least, most, crossing, float(crossing.max()))
 
 

@@ -1,6 +1,7 @@
 """Population: a raster of persons per cell in any CRS, resampled onto the analysis grid preserving the total."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,18 @@ AUTHALIC_RADIUS = 6_371_007.2
 
 def cell_areas(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
     """Area (m2) of each cell: exact on the authalic sphere for geographic CRSs, |det| for projected ones."""
+    return np.broadcast_to(area_factors(transform, shape, crs), shape).copy()
+
+
+def area_factors(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
+    """The cells' areas (m2) as an array that broadcasts to `shape`: one value per row, or one for all (no
+    whole-grid array where one number or one column says it all)."""
     if not crs.is_geographic:
-        return np.full(shape, abs(transform.a * transform.e - transform.b * transform.d))
+        return np.full((1, 1), abs(transform.a * transform.e - transform.b * transform.d))
     rows = np.arange(shape[0] + 1)
     lat = np.radians(transform.f + transform.e * rows)
     band = np.abs(np.diff(np.sin(lat))) * AUTHALIC_RADIUS**2 * np.radians(abs(transform.a))
-    return np.repeat(band[:, None], shape[1], axis=1)
+    return band[:, None]
 
 
 @dataclass(frozen=True)
@@ -128,11 +135,12 @@ def read_population(
     """
     src = read_population_raster(path, crs=crs)
     dst_crs = CRS.from_user_input(dst_crs)
-    density = src.counts / cell_areas(src.transform, src.counts.shape, src.crs)
+    density = src.counts / area_factors(src.transform, src.counts.shape, src.crs)
     out = np.zeros(dst_shape, dtype="float64")
     reproject(density, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
-              dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None)
-    out *= cell_areas(dst_transform, dst_shape, dst_crs)
+              dst_crs=dst_crs, resampling=Resampling.average, src_nodata=None, dst_nodata=None,
+              num_threads=min(2, os.cpu_count() or 1))  # GDAL splits each chunk by rows: the same cells either way
+    out *= area_factors(dst_transform, dst_shape, dst_crs)
     grid_outline = box(*rasterio.transform.array_bounds(*dst_shape, dst_transform))
     outline_in_src = transform_geom(dst_crs, src.crs, mapping(grid_outline.segmentize(grid_outline.length / 400)))
     inside = ~geometry_mask([outline_in_src], src.counts.shape, src.transform)

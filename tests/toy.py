@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import rasterio
 import shapely
 from rasterio.transform import from_origin

@@ -8,7 +8,8 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from geo_justice import analysis
-from geo_justice.access import DEFAULT_THRESHOLDS, AccessParams, Engine, access_params
+from geo_justice.access import AccessParams, Engine, access_params
+from geo_justice.defaults import DEFAULT_THRESHOLDS
 from geo_justice.analysis import AnalysisResult
 from geo_justice.conflict import ConflictParams
 from geo_justice.friction import FrictionParams

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from geo_justice import analysis
-from geo_justice.access import DEFAULT_THRESHOLDS
+from geo_justice.defaults import DEFAULT_THRESHOLDS
 from geo_justice.capacity import CapacityParams
 from geo_justice.scenarios import Scenario, read_scenario
 

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from geo_justice.access import DEFAULT_THRESHOLDS, AccessParams
+from geo_justice.access import AccessParams
+from geo_justice.defaults import DEFAULT_THRESHOLDS
 from geo_justice.analysis import AnalysisResult
 from geo_justice.timeline import regions_geojson, timeline, timeline_dates
 from web.i18n import check_lang

@@ -15,7 +15,8 @@ import pandas as pd
 
 from layers.names import NameMatcher
 
-from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine, Progress
+from .access import Access, AccessParams, Engine, Progress
+from .defaults import DEFAULT_THRESHOLDS
 from .catchments import catchments, isochrones
 from .delta import change_polygons, coverage_delta, facility_delta
 from .coverage import coverage_table

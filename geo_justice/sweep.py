@@ -21,7 +21,8 @@ import pandas as pd
 
 from layers.catalog import load_dataset
 
-from .access import DEFAULT_THRESHOLDS, AccessParams, Engine
+from .access import AccessParams, Engine
+from .defaults import DEFAULT_THRESHOLDS
 from .analysis import AnalysisResult, _thresholds, coverage, scenario_delta
 from .scenarios import read_scenario
 from .timeline import assemble, date_rows, timeline_dates

@@ -34,7 +34,8 @@ import pandas as pd
 
 from layers.vocabulary import STATUSES
 
-from .access import DEFAULT_THRESHOLDS, Access, AccessParams, Engine
+from .access import Access, AccessParams, Engine
+from .defaults import DEFAULT_THRESHOLDS
 from .coverage import ALL, coverage_table
 from .dates import iso_date
 from .facilities import counting

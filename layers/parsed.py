@@ -65,7 +65,10 @@ def get(key: str) -> Any | None:
             value = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    os.utime(path)  # recently used: kept by the pruning
+    try:
+        os.utime(path)  # recently used: kept by the pruning
+    except OSError:  # pruned by another process since it was read: what was read is whole
+        pass
     return value
 
 

@@ -19,7 +19,8 @@ Whole-suite runs are spread over the machine's cores by pytest-xdist (`-n auto -
 pyproject.toml; `pytest_xdist_auto_num_workers` below gives 0 workers when only some files are named, so
 `pytest tests/test_x.py` runs in one process). Each module stays on one worker (its module fixtures are built
 once), and every test that uses `live_server` or `browser` goes to one worker, so a run starts one server and
-one browser. Pick the coarsest grid that still tests the point (5-20 km cells, toy datasets from tests/toy.py):
+one browser. Tests that share something outside the process (a database, a fixed file or port) must either
+name it per worker (os.environ["PYTEST_XDIST_WORKER"]) or carry one `@pytest.mark.xdist_group("name")`. Pick the coarsest grid that still tests the point (5-20 km cells, toy datasets from tests/toy.py):
 Mali at 1 km is for the tests whose assertion needs it.
 """
 from __future__ import annotations
@@ -172,8 +173,11 @@ def pytest_xdist_auto_num_workers(config) -> int:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
-    """xdist groups (--dist loadgroup): a module's tests together, every live-server and browser test together."""
+    """xdist groups (--dist loadgroup): a module's tests together, every live-server and browser test together;
+    a test marked `xdist_group` itself (e.g. tests sharing one database) keeps its group."""
     for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
         live = LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
         item.add_marker(pytest.mark.xdist_group("live" if live else item.nodeid.split("::")[0]))
 

@@ -44,3 +44,24 @@ def test_cache_off(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert load_dataset(ROOT / "data").courts.shape[0] > 0
     assert not any(tmp_path.iterdir())
+
+
+def test_an_entry_pruned_by_another_process_while_read_still_loads(tmp_path, monkeypatch):
+    """Processes share the cache folder and each prunes it: an entry removed between reading and marking it used
+    (seen with two test workers and other processes) still gives the dataset read."""
+    import pickle
+
+    from layers import parsed
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    data = shutil.copytree(ROOT / "data", tmp_path / "data")
+    first = load_dataset(data)
+    (entry,) = (tmp_path / "cache").glob("dataset-*.pickle")
+    real_load = pickle.load
+
+    def load_then_prune(handle):
+        value = real_load(handle)
+        entry.unlink()  # what another process's pruning does
+        return value
+    monkeypatch.setattr(parsed.pickle, "load", load_then_prune)
+    assert_same(load_dataset(data), first)

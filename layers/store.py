@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -99,10 +100,15 @@ def open_store(where: str | Path, base: Dataset) -> Store | PostgresStore:
 
 
 class Store:
-    """One SQLite file; each method opens its own connection, so threads may share a Store."""
+    """One SQLite file; each method opens its own connection, so threads may share a Store. `revision` keeps one
+    watching connection per thread and counts again only when SQLite's `data_version` says another connection
+    (this process's writes included) has committed since."""
 
     def __init__(self, path: str | Path, base: Dataset):
         self.path = Path(path)
+        self._watch = threading.local()
+        self._watchers: list[sqlite3.Connection] = []
+        self._watchers_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
@@ -114,7 +120,11 @@ class Store:
                              "name another store (--store) for this dataset")
 
     def close(self) -> None:
-        """Nothing to release: every method opens and closes its own connection."""
+        """Close the connections `revision` watches with (every other method closes its own)."""
+        with self._watchers_lock:
+            for db in self._watchers:
+                db.close()
+            self._watchers.clear()
 
     @contextmanager
     def _connect(self, write: bool = False):
@@ -134,8 +144,18 @@ class Store:
 
     def revision(self) -> int:
         """Grows with every write."""
-        with self._connect() as db:
-            return db.execute("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM incidents)").fetchone()[0]
+        watch = self._watch
+        if not hasattr(watch, "db"):
+            watch.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            watch.version, watch.revision = None, 0
+            with self._watchers_lock:
+                self._watchers.append(watch.db)
+        version = watch.db.execute("PRAGMA data_version").fetchone()[0]
+        if version != watch.version:  # a commit since the last count (or the first call): count again
+            watch.revision = watch.db.execute(
+                "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM incidents)").fetchone()[0]
+            watch.version = version
+        return watch.revision
 
     def facility_revision(self, facility_id: str) -> int:
         with self._connect() as db:

@@ -120,11 +120,13 @@ class Store:
                              "name another store (--store) for this dataset")
 
     def close(self) -> None:
-        """Close the connections `revision` watches with (every other method closes its own)."""
+        """Close the connections `revision` watches with (every other method closes its own); a later call opens
+        new ones."""
         with self._watchers_lock:
             for db in self._watchers:
                 db.close()
             self._watchers.clear()
+            self._watch = threading.local()
 
     @contextmanager
     def _connect(self, write: bool = False):

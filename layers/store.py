@@ -99,6 +99,14 @@ def open_store(where: str | Path, base: Dataset) -> Store | PostgresStore:
     return Store(where, base)
 
 
+def incident_rows(incidents: gpd.GeoDataFrame) -> list[tuple]:
+    """Uploaded incidents as the stores' rows: id, date, event and sub-event type, actors, fatalities, geo
+    precision, source dataset, longitude, latitude (None where a number is missing)."""
+    return [(r.id, r.date.strftime("%Y-%m-%d"), r.event_type, r.sub_event_type, r.actor1, r.actor2,
+             None if pd.isna(r.fatalities) else int(r.fatalities), None if pd.isna(r.geo_precision) else int(r.geo_precision),
+             r.source_dataset, r.geometry.x, r.geometry.y) for r in incidents.itertuples()]
+
+
 class Store:
     """One SQLite file; each method opens its own connection, so threads may share a Store. `revision` keeps one
     watching connection per thread and counts again only when SQLite's `data_version` says another connection
@@ -183,9 +191,7 @@ class Store:
 
     def add_incidents(self, incidents: gpd.GeoDataFrame, who: str) -> None:
         """Insert every row or none (a repeated id rolls the whole upload back with Duplicate)."""
-        rows = [(r.id, r.date.strftime("%Y-%m-%d"), r.event_type, r.sub_event_type, r.actor1, r.actor2,
-                 None if pd.isna(r.fatalities) else int(r.fatalities), None if pd.isna(r.geo_precision) else int(r.geo_precision),
-                 r.source_dataset, r.geometry.x, r.geometry.y) for r in incidents.itertuples()]
+        rows = incident_rows(incidents)
         try:
             with self._connect(write=True) as db:
                 db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

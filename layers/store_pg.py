@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool
 
 from .catalog import Dataset
 from .history import EVENT_COLUMNS
-from .store import Conflict, Duplicate, Moved, Snapshot, masked
+from .store import Conflict, Duplicate, Moved, Snapshot, incident_rows, masked
 
 MIGRATIONS = Path(__file__).with_name("pg_migrations")
 #: The NOTIFY channel carrying each new data version (one store per database).
@@ -173,9 +173,7 @@ class PostgresStore:
 
     def add_incidents(self, incidents: gpd.GeoDataFrame, who: str) -> None:
         """Insert every row or none (a repeated id rolls the whole upload back with Duplicate)."""
-        rows = [(r.id, r.date.strftime("%Y-%m-%d"), r.event_type, r.sub_event_type, r.actor1, r.actor2,
-                 None if pd.isna(r.fatalities) else int(r.fatalities), None if pd.isna(r.geo_precision) else int(r.geo_precision),
-                 r.source_dataset, r.geometry.x, r.geometry.y) for r in incidents.itertuples()]
+        rows = incident_rows(incidents)
         try:
             with self._pool.connection() as db:
                 revision = self._take_turn(db, len(rows))

@@ -1,9 +1,9 @@
 """Several service processes on one store: `geo-justice serve --workers N` runs N uvicorn workers on one port,
 each with its own app on the same dataset and store.
 
-The workers agree through the store: every request reads the data version (SQLite: a count per request;
-PostgreSQL: the version LISTEN/NOTIFY keeps current, see layers.store_pg), and every cached answer is keyed by
-that version, so no worker serves an answer older than a write another worker acknowledged.
+The workers agree through the store: every request reads the data version (SQLite: `PRAGMA data_version`, and
+a count after a commit; PostgreSQL: the version LISTEN/NOTIFY keeps current, see layers.store_pg), and every
+cached answer is keyed by that version, so no worker serves an answer older than a write another worker acknowledged.
 """
 from __future__ import annotations
 

@@ -322,6 +322,16 @@ def echo_table(frame: pd.DataFrame) -> None:
 
 OUTPUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                       help="Write the result: .gpkg, .geojson, .csv (or .tif where a raster fits).")
+def lang_option(what: str):
+    """--lang: the language (French by default) of `what`."""
+    return click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help=f"Language of {what}.")
+
+
+def map_option(help: str):
+    """--map: a self-contained HTML map written to this path."""
+    return click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
 THRESHOLDS = click.option("--threshold", "thresholds", type=float, multiple=True, help="Minutes (repeatable; default 30, 60, 120, 240).")
 
 
@@ -410,9 +420,8 @@ def exposure(engine: Engine, params: AccessParams, radius: float, days: int, cha
               help="Cases a hearing session handles (UN study: 28 mobile sessions, about 140 cases).")
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Apply a scenario (JSON) first, e.g. two more judges at a court.")
-@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a self-contained HTML map of the served catchments.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of the map.")
+@map_option("Write a self-contained HTML map of the served catchments.")
+@lang_option("the map")
 @click.option("--surface", type=click.Choice(["served", "2sfca", "e2sfca"]), default="served", show_default=True,
               help="The per-cell layer a .tif output holds.")
 @OUTPUT
@@ -464,9 +473,8 @@ def capacity(engine: Engine, params: AccessParams, threshold: float, order: str,
               help="Expected detainees per 100,000 persons, for the transfer burden (default from the UN study's 628).")
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Apply a scenario (JSON) first, e.g. a prison's capacity.")
-@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a self-contained HTML map of the chain.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of the map.")
+@map_option("Write a self-contained HTML map of the chain.")
+@lang_option("the map")
 @OUTPUT
 def chain(engine: Engine, params: AccessParams, threshold: float, min_room: float, unknown_room: str,
           detainees_per_100k: float, scenario_file: Path | None, map_path: Path | None, lang: str, output: Path | None) -> None:
@@ -671,7 +679,7 @@ def serve(data_dir: Path | None, boundaries: Path | None, name_field: str, admin
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GeoJSON of the plan.")
 @click.option("--gpx", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GPX 1.1 of the plan.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="CSV itinerary.")
-@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="HTML map (Folium).")
+@map_option("HTML map (Folium).")
 def route(data_dir: Path | None, depots: tuple[str, ...], stops: str, teams: int, max_days: int, start: str,
           drive_hours: float, hearing_days: int, risk: str, risk_level: float, penalty: float, resolution: float,
           seconds: float | None, output: Path | None, gpx: Path | None, csv_path: Path | None, map_path: Path | None) -> None:
@@ -714,7 +722,7 @@ def map_group() -> None:
 @map_group.command("coverage")
 @access_options
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: the coverage layer and gap hotspots.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@lang_option("labels and legends")
 @click.option("--incidents", "window", type=IsoDate(interval=True), default=None,
               help="Incidents shown: a date or start/end interval (default: the conflict window before --as-of).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
@@ -734,7 +742,7 @@ def map_coverage(engine: Engine, params: AccessParams, threshold: float, lang: s
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @access_options
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: who gains or loses access within it.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@lang_option("labels and legends")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
 def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: float, lang: str, output: Path) -> None:
     """Where the scenario in FILE changes access, and its courts with their catchment change."""
@@ -754,7 +762,7 @@ def map_scenario(file: Path, engine: Engine, params: AccessParams, threshold: fl
 @click.option("--to", "end", required=True, help="Last date (YYYY-MM-DD).")
 @click.option("--step", default="month", show_default=True, help="day, week, month, quarter or year.")
 @click.option("--threshold", type=float, default=120.0, show_default=True, help="Minutes: regions coloured by coverage within it.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of labels and legends.")
+@lang_option("labels and legends")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html file to write.")
 def map_timeline(engine: Engine, params: AccessParams, start: str, end: str, step: str, threshold: float, lang: str,
                  output: Path) -> None:
@@ -915,7 +923,7 @@ TIMELINE_SUFFIXES = (".csv", ".gpkg", ".geojson", ".html", ".png", ".svg")
 @THRESHOLDS
 @click.option("--force", is_flag=True, help="Allow more than 1,000 dates.")
 @click.option("--region", "regions", multiple=True, help="Chart this region too (repeatable).")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Language of charts.")
+@lang_option("charts")
 @scheduling
 @click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the timeline (repeatable): .csv, .gpkg, .geojson, .html (interactive chart), .png or .svg (chart).")

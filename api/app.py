@@ -24,6 +24,7 @@ from web.assets import PACKAGES, PREFIX
 from . import analysis, capacity, docs, features, maps, problems, queryables, scenarios, tiles, timeline, writes
 from .budget import Budget, budgets_from_env
 from .deps import make_snapshot
+from .fast import FastFeatures
 from .guard import RequestGuard
 from .head import HeadAsGet
 from .http import GZIP_MIN_BYTES, token_table
@@ -85,6 +86,7 @@ def create_app(data: str | Path | None = None, *, boundaries: str | Path | None 
                        expose_headers=["ETag"])
     app.add_middleware(RequestGuard, max_body=(anonymous.body_bytes, token.body_bytes), live=app.state.live_requests)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(FastFeatures)  # outermost: a feature or a page for anonymous callers, from prepared snapshots
     problems.install(app)
     install_openapi(app)
 

@@ -3,6 +3,7 @@ Part 2 (CRS by reference), `sortby` and `properties`; every answer comes from a 
 (api.prepared), so an item or a page costs a lookup and a join of prepared bytes, not a status rebuild."""
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from typing import Annotated, Literal
@@ -23,7 +24,7 @@ from .filtering import CONFORMANCE as FILTER_CONFORMANCE, cql2_mask
 from .models import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
 from .openapi30 import OPENAPI30, openapi30
 from .prepared import Prepared
-from .stamp import stamped
+from .stamp import Prefix, stamped
 
 CollectionId = Annotated[str, Path(description="Collection: courts, prisons, incidents, or boundaries when loaded")]
 FeatureId = Annotated[str, Path(description="The feature's id (a facility id, or an incident id)")]
@@ -186,8 +187,9 @@ def status_day(interval: Interval | None) -> pd.Timestamp:
     return interval.end if interval is not None and interval.end is not None else pd.Timestamp.now().normalize()
 
 
-def prepared(request: Request, name: str, interval: Interval | None) -> Prepared:
-    """The collection's snapshot for this caller, data version and status date (prepared once, then cached).
+def prepared(request: Request, name: str, interval: Interval | None, *, cached_only: bool = False) -> Prepared | None:
+    """The collection's snapshot for this caller, data version and status date (prepared once, then cached); with
+    `cached_only`, None when it is not prepared yet (the fast path then leaves the request to the routes).
 
     Incidents are prepared whole when the caller may see every row (a `datetime` window is then a mask over
     the snapshot); licence-restricted rows are aggregated per window, so anonymous windows are prepared each."""
@@ -209,7 +211,15 @@ def prepared(request: Request, name: str, interval: Interval | None) -> Prepared
             frame, attributions = incidents_view(data, interval, raw_allowed=False)
             return Prepared(name, frame, "id", attributions, dated=False)
     cache = request.app.state.snapshot.engine.cache
-    return cache.get_or_compute(("prepared", data.version, *key), build, Prepared.nbytes)
+    key = ("prepared", data.version, *key)
+    if cached_only:
+        return cache.get(key)
+
+    def named() -> Prepared:
+        prep = build()
+        prep.key = key
+        return prep
+    return cache.get_or_compute(key, named, Prepared.nbytes)
 
 
 def cql2_filter(prep: Prepared, text: str | None, lang: str | None, crs: str | None) -> np.ndarray | None:
@@ -295,16 +305,27 @@ def items(
         raise ValueError(f"parameter '{wrong[0]}' does not apply to {collection_id}; filters: {', '.join(FILTERS[collection_id]) or 'none'}")
     interval = Interval.parse(datetime) if datetime else None
     box = parse_bbox(bbox, parse_crs(bbox_crs, "bbox-crs"))
-    out_crs = parse_crs(crs)
+    out_crs, as_html = parse_crs(crs), html.wants_html(request, f)
+    bearer(request)  # 401 or 403 for a bad token, before any work
+    return page_answer(request, collection_id, prepared(request, collection_id, interval), limit=limit, offset=offset,
+                       given=given, interval=interval, box=box, out_crs=out_crs, sortby=sortby, properties=properties,
+                       cql2=(filter, filter_lang, filter_crs), as_html=as_html)
+
+
+def page_answer(request: Request, collection_id: str, prep: Prepared, *, limit: int = 100, offset: int = 0,
+                given: dict[str, str] | None = None, interval: Interval | None = None,
+                box: tuple[float, float, float, float] | None = None, out_crs: str = CRS84, sortby: str | None = None,
+                properties: str | None = None, cql2: tuple[str | None, str | None, str | None] = (None, None, None),
+                as_html: bool = False) -> Response:
+    """A page of a known collection's features (`prep`: its snapshot for this caller and `interval`), its
+    parameters checked and parsed: the items route's answer, and the fast path's (api.fast)."""
     limit = min(limit, MAX_LIMIT)
-    as_html = html.wants_html(request, f)
     raw = bearer(request) is not None
     # the data version names the store revision; without datetime facilities stand as of today
     etag = etag_for(dataset(request).version, str(request.url), raw, date.today(), as_html)
-    prep = prepared(request, collection_id, interval)
     sort, chosen = parse_sortby(sortby, prep), parse_properties(properties, prep)
-    cql2 = cql2_filter(prep, filter, filter_lang, filter_crs)
-    positions = selected(prep, bbox=box, interval=interval, filters=given, cql2=cql2, sortby=sort)
+    mask = cql2_filter(prep, *cql2)
+    positions = selected(prep, bbox=box, interval=interval, filters=given or {}, cql2=mask, sortby=sort)
     page = positions[offset: offset + limit]
     root = f"{base(request)}/collections/{collection_id}/items"
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit", "f")]
@@ -344,9 +365,13 @@ def items(
         return cached(request, etag, page_html, media_type="text/html; charset=utf-8", cache_control=f"{public}, max-age=300",
                       headers=headers)
 
-    def body() -> bytes:
+    def body() -> tuple[Prefix, bytes]:
+        # the features are the same for every URL naming this page (another limit past the end, other links)
+        key = ("page", *prep.key, out_crs, None if chosen is None else tuple(chosen), hashlib.blake2b(page.tobytes()).digest())
+        prefix = request.app.state.snapshot.engine.cache.get_or_compute(
+            key, lambda: Prefix(b'{"type":"FeatureCollection","features":' + features_bytes(out_crs)), Prefix.nbytes)
         rest = json.dumps(tail(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-        return b'{"type":"FeatureCollection","features":' + features_bytes(out_crs) + b"," + rest[1:-1]
+        return prefix, b"," + rest[1:-1]
     return stamped(request, etag, body, media_type=GEOJSON, cache_control=f"{public}, max-age=300", headers=headers)
 
 
@@ -354,10 +379,16 @@ def items(
             response_model=Feature, responses=encodings(GEOJSON))
 def item(request: Request, collection_id: CollectionId, feature_id: FeatureId, crs: CrsParam = None, f: Format = None) -> Response:
     known(request, collection_id)
-    out_crs = parse_crs(crs)
-    as_html = html.wants_html(request, f)
+    out_crs, as_html = parse_crs(crs), html.wants_html(request, f)
+    bearer(request)  # 401 or 403 for a bad token, before any work
+    return item_answer(request, collection_id, feature_id, prepared(request, collection_id, None), out_crs, as_html)
+
+
+def item_answer(request: Request, collection_id: str, feature_id: str, prep: Prepared, out_crs: str = CRS84,
+                as_html: bool = False) -> Response:
+    """One feature of a known collection (`prep`: its snapshot for this caller), 404 when it has none of that id:
+    the item route's answer, and the fast path's (api.fast)."""
     raw = bearer(request) is not None
-    prep = prepared(request, collection_id, None)
     position = prep.index.get(feature_id)
     if position is None:
         raise HTTPException(404, f"no feature {feature_id!r} in {collection_id}")

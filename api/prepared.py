@@ -21,6 +21,9 @@ from .crs import CRS84, reproject
 class Prepared:
     """One collection as one kind of caller sees it, on one data version and status date."""
 
+    #: its key in the engine's cache (set by api.features.prepared): what answers built from it are cached under
+    key: tuple = ()
+
     def __init__(self, name: str, frame: gpd.GeoDataFrame, id_field: str, attributions: dict[str, str] | list[str], *,
                  dated: bool = True):
         """`attributions`: one list for every feature, or a source dataset's attribution per `source_dataset`;

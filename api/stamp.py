@@ -1,9 +1,9 @@
 """Answers whose body ends with the time it was sent (a feature collection's `timeStamp`), served from cached bytes.
 
-The body up to its last member is built once per ETag and kept, with its deflated form when it is large; each
-answer appends `,"timeStamp":"...Z"}`. A gzip answer is the kept deflate stream (ended with a sync flush, so it
-stops on a byte boundary) followed by the stamp as a final stored block, then the CRC and length: nothing is
-compressed again per request.
+A body is a prefix many answers share (a page's features) and a rest of its own (the links, counts and attribution,
+kept per ETag), each kept with its deflated form; each answer appends `,"timeStamp":"...Z"}`. A gzip answer is the
+two deflate streams (each ended with a sync flush, so it stops on a byte boundary), the stamp as a final stored
+block, then the CRC and length: a new URL for a page already sent compresses only its rest, a request nothing.
 """
 from __future__ import annotations
 
@@ -18,24 +18,52 @@ from fastapi.responses import Response
 from .http import GZIP_MIN_BYTES, not_modified, response_key
 
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, unknown OS
+#: The most bytes one stored deflate block holds.
+STORED_MAX = 0xFFFF
 
 
-class Head:
-    """A body without its closing stamp, and its raw deflate stream (None when too small to compress)."""
+def deflated(data: bytes) -> bytes:
+    """`data` as a raw deflate stream ended by a sync flush (not final, on a byte boundary: more may follow)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+class Prefix:
+    """The first bytes of many bodies, with their CRC-32 and deflate stream."""
 
     def __init__(self, body: bytes):
         self.body = body
         self.crc = zlib.crc32(body)
-        self.deflated = None
-        if len(body) >= GZIP_MIN_BYTES:
-            packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-            self.deflated = packer.compress(body) + packer.flush(zlib.Z_SYNC_FLUSH)
+        self.deflated = deflated(body)
+
+    def nbytes(self) -> int:
+        return len(self.body) + len(self.deflated)
+
+
+def stored(data: bytes) -> bytes:
+    """`data` as stored deflate blocks, the last one final."""
+    chunks = [data[i:i + STORED_MAX] for i in range(0, len(data), STORED_MAX)] or [b""]
+    return b"".join(bytes([i == len(chunks) - 1]) + struct.pack("<HH", len(c), 0xFFFF ^ len(c)) + c
+                    for i, c in enumerate(chunks))
+
+
+class Head:
+    """A body without its closing stamp: a shared prefix and the rest of its own (deflated apart)."""
+
+    def __init__(self, prefix: Prefix, rest: bytes):
+        self.prefix, self.rest = prefix, rest
+        self.size = len(prefix.body) + len(rest)
+        self.rest_deflated = deflated(rest) if self.size >= GZIP_MIN_BYTES else b""
+
+    def body(self, tail: bytes) -> bytes:
+        return self.prefix.body + self.rest + tail
 
     def gzip(self, tail: bytes) -> bytes:
-        """The whole body (head + tail) as one gzip member, with `tail` in a final stored block."""
-        block = b"\x01" + struct.pack("<HH", len(tail), 0xFFFF ^ len(tail)) + tail
-        size = (len(self.body) + len(tail)) & 0xFFFFFFFF
-        return GZIP_HEADER + self.deflated + block + struct.pack("<II", zlib.crc32(tail, self.crc), size)
+        """The whole body (prefix, rest, `tail`) as one gzip member: the two kept deflate streams, then `tail` in
+        final stored blocks."""
+        crc = zlib.crc32(tail, zlib.crc32(self.rest, self.prefix.crc))
+        return (GZIP_HEADER + self.prefix.deflated + self.rest_deflated + stored(tail)
+                + struct.pack("<II", crc, (self.size + len(tail)) & 0xFFFFFFFF))
 
 
 def now_stamp() -> bytes:
@@ -43,19 +71,17 @@ def now_stamp() -> bytes:
     return b',"timeStamp":"' + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b'"}'
 
 
-def stamped(request: Request, etag: str, build: Callable[[], bytes], *, media_type: str, cache_control: str,
-            headers: dict[str, str] | None = None) -> Response:
-    """A JSON object whose bytes `build` makes without the closing brace; `timeStamp` is added as it is sent.
-    304 (without building) when the client holds `etag`."""
+def stamped(request: Request, etag: str, build: Callable[[], tuple[Prefix, bytes]], *, media_type: str,
+            cache_control: str, headers: dict[str, str] | None = None) -> Response:
+    """A JSON object whose bytes `build` makes without the closing brace, as a (shared) prefix and a rest;
+    `timeStamp` is added as it is sent. 304 (without building) when the client holds `etag`."""
     headers = {"ETag": etag, "Cache-Control": cache_control, **(headers or {})}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     cache = request.app.state.snapshot.engine.cache
-    head: Head = cache.get_or_compute(("stamped", *response_key(etag)), lambda: Head(build()),
-                                      lambda h: 2 * len(h.body))
+    head: Head = cache.get_or_compute(("stamped", *response_key(etag)), lambda: Head(*build()),
+                                      lambda h: 2 * len(h.rest))
     tail = now_stamp()
-    if head.deflated is None:
-        return Response(head.body + tail, media_type=media_type, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if head.size >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
         return Response(head.gzip(tail), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(head.body + tail, media_type=media_type, headers=headers)
+    return Response(head.body(tail), media_type=media_type, headers=headers)

@@ -343,8 +343,9 @@ def page_answer(request: Request, collection_id: str, prep: Prepared, *, limit: 
                 out.append(link(href(max(0, offset - limit), encoding), "prev", type_))
         collection_href = f"{base(request)}/collections/{collection_id}"
         return out + [link(collection_href, "collection"), link(f"{collection_href}?f=html", "collection", HTML_TYPE)]
+    json_links = links("json")
     headers = {"Content-Crs": content_crs(CRS84 if as_html else out_crs), "Vary": "Accept",
-               "Link": ", ".join(f'<{li["href"]}>; rel="{li["rel"]}"; type="{li["type"]}"' for li in links("json")
+               "Link": ", ".join(f'<{li["href"]}>; rel="{li["rel"]}"; type="{li["type"]}"' for li in json_links
                         if li["rel"] in ("self", "alternate", "next", "prev") and li["type"] == GEOJSON or li["rel"] == "alternate")}
     public = "public" if not raw else "private"
 
@@ -352,7 +353,7 @@ def page_answer(request: Request, collection_id: str, prep: Prepared, *, limit: 
         return b"[" + b",".join(prep.feature(int(p), crs, chosen) for p in page) + b"]"
 
     def tail() -> dict:
-        out = {"numberMatched": len(positions), "numberReturned": len(page), "links": links("json")}
+        out = {"numberMatched": len(positions), "numberReturned": len(page), "links": json_links}
         attribution = prep.attribution(positions)
         if attribution:
             out["attribution"] = attribution

@@ -28,6 +28,7 @@ class ResultCache:
     def __init__(self, max_bytes: int | None = None):
         self.max_bytes = default_budget() if max_bytes is None else max_bytes
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._total = 0  # the sizes in _items, summed
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._held: Counter[Hashable] = Counter()  # key: how many threads' questions hold it
@@ -57,12 +58,13 @@ class ResultCache:
             self._held[key] += 1
 
     def _evict(self) -> None:
-        total = sum(s for _, s in self._items.values())
+        if self._total <= self.max_bytes:
+            return
         for key in list(self._items):
-            if total <= self.max_bytes or len(self._items) <= 1:
+            if self._total <= self.max_bytes or len(self._items) <= 1:
                 break
             if key not in self._held:
-                total -= self._items.pop(key)[1]
+                self._total -= self._items.pop(key)[1]
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], Any], size: Callable[[Any], int]) -> Any:
         """The cached value for `key`, computing it once even when several threads ask at the same time."""
@@ -80,6 +82,7 @@ class ResultCache:
             value = compute()
             with self._lock:
                 self._items[key] = (value, size(value))
+                self._total += self._items[key][1]
                 self._key_locks.pop(key, None)
                 self._evict()
             return value
@@ -96,8 +99,9 @@ class ResultCache:
     def discard(self, key: Hashable) -> None:
         """Forget `key`'s value (one superseded by another entry that holds the same arrays)."""
         with self._lock:
-            self._items.pop(key, None)
+            self._total -= self._items.pop(key, (None, 0))[1]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._total = 0

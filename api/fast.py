@@ -9,8 +9,8 @@ version or snapshot not prepared yet (building those is work for the thread pool
 """
 from __future__ import annotations
 
-import gzip
 import logging
+import zlib
 from datetime import date
 from urllib.parse import parse_qsl
 
@@ -46,7 +46,8 @@ def finish(response: Response, request: Headers) -> tuple[list[tuple[bytes, byte
     if "content-encoding" not in headers and len(body) >= GZIP_MIN_BYTES:  # GZipMiddleware
         headers.add_vary_header("Accept-Encoding")
         if "gzip" in request.get("accept-encoding", ""):
-            body = gzip.compress(body, 9)
+            packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # as GZipMiddleware packs
+            body = packer.compress(body) + packer.flush()
             headers["Content-Encoding"] = "gzip"
             headers["Content-Length"] = str(len(body))
     if "origin" in request:  # CORSMiddleware

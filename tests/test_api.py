@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyogrio
@@ -123,9 +124,10 @@ def test_every_analysis_endpoint(client, endpoint, main):
     assert all(f["geometry"] is not None for f in body["features"])
 
 
-@pytest.fixture(scope="module")
-def acled_client(tmp_path_factory):
-    folder = make_dataset(tmp_path_factory.mktemp("acled") / "toy")
+def make_acled_toy(parent: Path) -> Path:
+    """The toy dataset with 30 incidents from ACLED, whose licence forbids passing raw rows on (anonymous callers get
+    per-cell aggregates)."""
+    folder = make_dataset(parent / "toy")
     rows = [f"MLI{i},2023-0{1 + i % 9}-1{i % 10},2023,1,Political violence,Battles,Armed clash,Group {i},,3,Military Forces,,1,13,,"
             f"466,Western Africa,Mali,X,,,Place {i},{11.0 + 0.01 * i:.4f},{0.5 + 0.01 * i:.4f},1,Local,Subnational,note {i},{i % 4},,0"
             for i in range(30)]
@@ -133,6 +135,12 @@ def acled_client(tmp_path_factory):
     manifest = json.loads((folder / "dataset.json").read_text())
     manifest["layers"]["incidents"] = {"path": "acled.csv"}
     (folder / "dataset.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def acled_client(tmp_path_factory):
+    folder = make_acled_toy(tmp_path_factory.mktemp("acled"))
     return TestClient(create_app(folder, tokens=[TOKEN], store=folder / "store.sqlite"))
 
 

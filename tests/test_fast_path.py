@@ -14,8 +14,7 @@ from api.app import create_app
 from api.fast import FastFeatures
 
 from .conftest import TOKEN
-from .test_layers import ACLED_COLUMNS
-from .toy import make_dataset
+from .test_api import make_acled_toy
 
 ORIGIN = {"Origin": "https://planner.example"}
 GZIP = {"Accept-Encoding": "gzip"}
@@ -62,14 +61,7 @@ def embedded(dataset, tmp_path_factory):
 def acled(tmp_path_factory):
     """A dataset whose incidents come from ACLED, whose licence forbids passing raw rows on (anonymous callers get
     per-cell aggregates)."""
-    folder = make_dataset(tmp_path_factory.mktemp("acled") / "toy")
-    rows = [f"MLI{i},2023-0{1 + i % 9}-1{i % 10},2023,1,Political violence,Battles,Armed clash,Group {i},,3,Military Forces,,1,13,,"
-            f"466,Western Africa,Mali,X,,,Place {i},{11.0 + 0.01 * i:.4f},{0.5 + 0.01 * i:.4f},1,Local,Subnational,note {i},{i % 4},,0"
-            for i in range(30)]
-    (folder / "acled.csv").write_text(ACLED_COLUMNS + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    manifest = json.loads((folder / "dataset.json").read_text())
-    manifest["layers"]["incidents"] = {"path": "acled.csv"}
-    (folder / "dataset.json").write_text(json.dumps(manifest))
+    folder = make_acled_toy(tmp_path_factory.mktemp("acled"))
     return Pair(folder, folder)
 
 

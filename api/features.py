@@ -196,30 +196,25 @@ def prepared(request: Request, name: str, interval: Interval | None, *, cached_o
     data = dataset(request)
     if name in FACILITY_KINDS:
         day = status_day(interval)
-        key, build = (name, day), lambda: Prepared(name, facilities_view(data, name, Interval(day, day)), "id", [])
+        part, build = (name, day), lambda key: Prepared(name, facilities_view(data, name, Interval(day, day)), "id", [], key=key)
     elif name == "boundaries":
-        key, build = (name,), lambda: Prepared(name, data.boundaries, id_field(data.boundaries),
-                                               ["geoBoundaries / OCHA (as loaded by the operator)"])
+        part, build = (name,), lambda key: Prepared(name, data.boundaries, id_field(data.boundaries),
+                                                    ["geoBoundaries / OCHA (as loaded by the operator)"], key=key)
     elif bearer(request) is not None or all(data.licences[s].redistribute_raw for s in data.incidents["source_dataset"].unique()):
-        key = (name, "all")
-        build = lambda: Prepared(name, data.incidents.assign(kind="event"), "id",  # noqa: E731
-                                 {s: licence.attribution for s, licence in data.licences.items()})
+        part = (name, "all")
+        build = lambda key: Prepared(name, data.incidents.assign(kind="event"), "id",  # noqa: E731
+                                     {s: licence.attribution for s, licence in data.licences.items()}, key=key)
     else:
-        key = (name, interval)
+        part = (name, interval)
 
-        def build() -> Prepared:
+        def build(key: tuple) -> Prepared:
             frame, attributions = incidents_view(data, interval, raw_allowed=False)
-            return Prepared(name, frame, "id", attributions, dated=False)
+            return Prepared(name, frame, "id", attributions, dated=False, key=key)
     cache = request.app.state.snapshot.engine.cache
-    key = ("prepared", data.version, *key)
+    key = ("prepared", data.version, *part)
     if cached_only:
         return cache.get(key)
-
-    def named() -> Prepared:
-        prep = build()
-        prep.key = key
-        return prep
-    return cache.get_or_compute(key, named, Prepared.nbytes)
+    return cache.get_or_compute(key, lambda: build(key), Prepared.nbytes)
 
 
 def cql2_filter(prep: Prepared, text: str | None, lang: str | None, crs: str | None) -> np.ndarray | None:

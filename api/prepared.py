@@ -21,13 +21,12 @@ from .crs import CRS84, reproject
 class Prepared:
     """One collection as one kind of caller sees it, on one data version and status date."""
 
-    #: its key in the engine's cache (set by api.features.prepared): what answers built from it are cached under
-    key: tuple = ()
-
     def __init__(self, name: str, frame: gpd.GeoDataFrame, id_field: str, attributions: dict[str, str] | list[str], *,
-                 dated: bool = True):
+                 key: tuple, dated: bool = True):
         """`attributions`: one list for every feature, or a source dataset's attribution per `source_dataset`;
-        `dated`: a `datetime` window selects rows by their `date` (else the rows are already the window's)."""
+        `key`: what names it (data version, caller, date) in the result cache, so answers built from it are cached
+        under it; `dated`: a `datetime` window selects rows by their `date` (else the rows are already the window's)."""
+        self.key = key
         frame = frame.to_crs("EPSG:4326") if frame.crs is not None and not frame.crs.equals("EPSG:4326") else frame
         self.name = name
         self.frame = frame.reset_index(drop=True)

@@ -79,8 +79,9 @@ def server_work(rounds: int, requests: int) -> None:
     data = load_dataset(None)
     today = pd.Timestamp.now().normalize()
     year = Interval.parse("2022-01-01/2022-12-31")
-    courts = Prepared("courts", data.facilities_as_of("court", today), "id", [])
-    incidents = Prepared("incidents", data.incidents.assign(kind="event"), "id", {s: l.attribution for s, l in data.licences.items()})
+    courts = Prepared("courts", data.facilities_as_of("court", today), "id", [], key=("courts", today))
+    incidents = Prepared("incidents", data.incidents.assign(kind="event"), "id", {s: l.attribution for s, l in data.licences.items()},
+                         key=("incidents", "all"))
 
     def reference_item() -> object:  # the status rebuild it made before its ETag (the body then came from its cache)
         frame = data.facilities_as_of("court", today)

@@ -1,7 +1,7 @@
 """Benchmark (run by hand): requests per second and latency of a live `geo-justice serve` on loopback.
 
     python bench/api.py [--requests 2000] [--concurrency 8]
-    python bench/api.py --pygeoapi [--rounds 5] [--requests 100] [--concurrency 4]
+    python bench/api.py --pygeoapi [--rounds 5] [--client wrk|httpx] [--seconds 2] [--requests 100] [--concurrency 8]
     python bench/api.py --workers-case [--pg URL] [--rounds 3]   (4 workers on PostgreSQL vs 1 on SQLite)
 
 Starts the service on the embedded dataset (a throwaway store), times the first request of each case
@@ -12,6 +12,7 @@ instead (bench/pygeoapi_compare.py: the same exported layers, both servers on lo
 from __future__ import annotations
 
 import argparse
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,12 +63,15 @@ def main() -> None:
     parser.add_argument("--workers-case", action="store_true", help="Mixed reads and writes: 4 workers on PostgreSQL vs 1 on SQLite")
     parser.add_argument("--pg", default=None, help="--workers-case: a PostgreSQL server URL (default: $GEO_JUSTICE_TEST_PG, "
                                                    "else a throwaway cluster from .ci/postgres)")
+    parser.add_argument("--client", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx",
+                        help="--pygeoapi: the load generator (default wrk when installed)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="--pygeoapi with wrk: seconds per case, server and round")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (--pygeoapi: 5, --workers-case: 3)")
     args = parser.parse_args()
     if args.pygeoapi:
         from pygeoapi_compare import compare  # bench/ is on sys.path when this file runs
 
-        return compare(args.rounds or 5, args.requests or 100, args.concurrency, free_port)
+        return compare(args.rounds or 5, args.requests or 100, args.concurrency, free_port, args.client, args.seconds)
     args.requests = args.requests or 2000
     if args.workers_case:
         args.rounds = args.rounds or 3

@@ -8,6 +8,10 @@ then runs every case on both servers, interleaved, for several rounds, and print
 within a run (geo-justice answers a repeated URL from memory); a single item is asked for court after
 court. Before timing, each case's first answer from both servers is checked to name the same features.
 
+The client is wrk (`apt-get install wrk`: C, one thread, `--concurrency` keep-alive connections, the
+same headers as httpx's defaults) when it is installed, so that the servers, not a Python client sharing
+their two cores, set the pace; `--client httpx` uses a pool of Python threads instead.
+
 pygeoapi's file providers do not evaluate CQL2 (its SQL, Oracle, Elasticsearch/OpenSearch and ERDDAP
 providers do), so the filter case compares geo-justice's CQL2 `filter=event_type = 'Battles'` with
 pygeoapi's equivalent property parameter `event_type=Battles` (the same rows).
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -28,6 +34,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+#: wrk's script: cycle through the paths of a file (one per line), the first request taking the first.
+WRK_SCRIPT = """
+local paths, i = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+end
+function request()
+  i = i + 1
+  return wrk.format(nil, paths[(i - 1) % #paths + 1])
+end
+"""
 
 PortSource = Callable[[], int]
 
@@ -145,6 +163,34 @@ def rate(base: str, path: Callable[[int], str], counter: itertools.count, reques
         return requests / (time.perf_counter() - start)
 
 
+def rate_wrk(base: str, path: Callable[[int], str], counter: itertools.count, seconds: float, concurrency: int,
+             folder: Path) -> float:
+    """Requests per second from wrk over at least `seconds`, every URL new (the counter moves past the ones asked).
+
+    A round that completes fewer than four requests per connection is run again, longer (up to 60 s), so that a
+    slow server's rate is not read off a handful of requests or none."""
+    script = folder / "paths.lua"
+    script.write_text(WRK_SCRIPT)
+    headers = [arg for name, value in httpx.Client().headers.items() for arg in ("-H", f"{name}: {value}")]
+    while True:
+        first = next(counter)
+        paths = folder / "paths.txt"
+        paths.write_text("\n".join(path(first + i) for i in range(50_000)) + "\n")
+        out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{math.ceil(seconds)}s", "--timeout", "120s", *headers,
+                              "-s", str(script), base + path(first), "--", str(paths)],
+                             capture_output=True, text=True, check=True).stdout
+        if "Non-2xx" in out or "Socket errors" in out:
+            raise SystemExit(f"wrk saw failed requests on {base}{path(first)}:\n{out}")
+        done = int(re.search(r"(\d+) requests in", out).group(1))
+        if done >= 50_000:
+            raise SystemExit("wrk asked more than 50,000 URLs in one round: shorten --seconds")
+        for _ in range(done):
+            next(counter)
+        if done >= 4 * concurrency or seconds >= 60:
+            return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        seconds = min(60.0, seconds * max(2.0, 4 * concurrency / max(done, 1)))
+
+
 def same_rows(gj: str, pg: str, case: str) -> None:
     """Both servers' answers to the case's first URL name the same features."""
     ours, theirs = (httpx.get(url, timeout=120).json() for url in (gj, pg))
@@ -156,7 +202,7 @@ def same_rows(gj: str, pg: str, case: str) -> None:
         raise SystemExit(f"{case}: the two servers answer different features ({str(ours)[:200]} vs {str(theirs)[:200]})")
 
 
-def compare(rounds: int, requests: int, concurrency: int, free_port: PortSource) -> None:
+def compare(rounds: int, requests: int, concurrency: int, free_port: PortSource, client: str, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         port = free_port()
@@ -175,15 +221,18 @@ def compare(rounds: int, requests: int, concurrency: int, free_port: PortSource)
             for case, (ours_path, theirs_path) in CASES.items():
                 same_rows(gj + ours_path(0), pg + theirs_path(0), case)
             load = os.getloadavg()
-            print(f"{rounds} interleaved rounds x {requests} requests per case and server, {concurrency} client threads; "
-                  f"load average {load[0]:.2f} before the run")
+            per_round = f"{seconds:g} s" if client == "wrk" else f"{requests} requests"
+            print(f"{rounds} interleaved rounds x {per_round} per case and server, client {client} with {concurrency} "
+                  f"connections; load average {load[0]:.2f} before the run")
             rates = {(case, server): [] for case in CASES for server in ("geo-justice", "pygeoapi")}
             counters = {key: itertools.count(1) for key in rates}
             for r in range(rounds):
                 for case, paths in CASES.items():
                     order = [("geo-justice", gj, paths[0]), ("pygeoapi", pg, paths[1])]
                     for server, base, path in (order if r % 2 == 0 else order[::-1]):
-                        rates[case, server].append(rate(base, path, counters[case, server], requests, concurrency))
+                        rates[case, server].append(
+                            rate_wrk(base, path, counters[case, server], seconds, concurrency, folder) if client == "wrk"
+                            else rate(base, path, counters[case, server], requests, concurrency))
             print(f"load average {os.getloadavg()[0]:.2f} after the run")
             print(f"{'case':<44}{'geo-justice req/s':>20}{'pygeoapi req/s':>18}{'ratio':>16}")
             print(f"{'':<44}{'best / median':>20}{'best / median':>18}{'best / median':>16}")

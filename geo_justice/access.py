@@ -12,8 +12,7 @@ from datetime import datetime
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.ndimage import distance_transform_edt
-from scipy.spatial import cKDTree
+import scipy  # submodules load on first use (scipy's lazy loading): a command that needs none starts faster
 
 from layers.catalog import Dataset
 from layers.population import read_population
@@ -134,7 +133,7 @@ def nearest_passable(base: BaseFriction, row: int, col: int) -> tuple[int, int]:
         blocked = base.codes[r0:r1, c0:c1] == base.impassable
         whole = (r0, c0, r1, c1) == (0, 0, *shape)
         if not blocked.all():
-            distance, (near_r, near_c) = distance_transform_edt(blocked, return_indices=True)
+            distance, (near_r, near_c) = scipy.ndimage.distance_transform_edt(blocked, return_indices=True)
             if whole or distance[row - r0, col - c0] < radius:
                 return int(near_r[row - r0, col - c0]) + r0, int(near_c[row - r0, col - c0]) + c0
         elif whole:
@@ -206,7 +205,7 @@ class Engine:
             courts = self.dataset.courts
             names = sorted(courts["region"].unique())
             seats = courts.geometry.to_crs(grid.crs)
-            tree = cKDTree(np.column_stack([seats.x, seats.y]))
+            tree = scipy.spatial.cKDTree(np.column_stack([seats.x, seats.y]))
             region_of_court = courts["region"].map({n: i for i, n in enumerate(names)}).to_numpy().astype(np.int32)
             index = np.full(grid.shape, -1, dtype=index_dtype(len(names)))
             populated = self.population(grid) > 0  # only populated cells need a region

@@ -49,8 +49,9 @@ def _thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
 
 
 def coverage(engine: Engine, params: AccessParams, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-             progress: Progress | None = None) -> AnalysisResult:
-    """Coverage within each threshold, overall and per region, nominal and actual side by side; isochrones of `params.mode`."""
+             progress: Progress | None = None, *, with_isochrones: bool = True) -> AnalysisResult:
+    """Coverage within each threshold, overall and per region, nominal and actual side by side; isochrones of
+    `params.mode` unless `with_isochrones` is false (a caller that only prints the table)."""
     params = engine.complete(params)
     thresholds = _thresholds(thresholds)
     step = progress or (lambda _: None)
@@ -61,6 +62,8 @@ def coverage(engine: Engine, params: AccessParams, thresholds: Sequence[float] =
     chosen = actual if params.mode == "actual" else nominal
     manifest = _manifest(engine, params, "coverage", {"access": params, "thresholds": thresholds,
                                                          "regions_from": regions.source})
+    if not with_isochrones:
+        return AnalysisResult({"coverage": table}, table, manifest)
     step("isochrone polygons")
     return AnalysisResult({"isochrones": isochrones(chosen, thresholds), "coverage": table}, table, manifest)
 

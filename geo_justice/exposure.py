@@ -4,7 +4,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
+import scipy
 
 from .access import Access
 from .conflict import recent_incidents
@@ -23,7 +23,7 @@ def conflict_exposure(facilities: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame 
         return out.assign(radius_km=radius_km, days=days)
     points = recent.geometry.to_crs(grid.crs)
     places = facilities.geometry.to_crs(grid.crs)
-    tree = cKDTree(np.column_stack([points.x, points.y]))
+    tree = scipy.spatial.cKDTree(np.column_stack([points.x, points.y]))
     hits = tree.query_ball_point(np.column_stack([places.x, places.y]), radius_km * 1000)
     fatalities = recent["fatalities"].fillna(0).to_numpy()
     out["incidents"] = [len(h) for h in hits]

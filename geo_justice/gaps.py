@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
+import scipy
 
 from .access import Access
 from .grid import polygons
@@ -22,11 +21,11 @@ def gap_hotspots(access: Access, threshold: float, settlements: gpd.GeoDataFrame
     mean travel time of its reachable people (`unreachable` counts those no facility can reach).
     """
     beyond = (access.minutes > threshold) & (access.population >= min_density * access.grid.cell_area_km2)
-    labels, count = ndimage.label(beyond, structure=np.ones((3, 3)))
+    labels, count = scipy.ndimage.label(beyond, structure=np.ones((3, 3)))
     if count == 0:
         return _empty()
     index = np.arange(1, count + 1)
-    people = ndimage.sum(access.population, labels, index)
+    people = scipy.ndimage.sum(access.population, labels, index)
     keep = index[people >= min_population]
     if keep.size == 0:
         return _empty()
@@ -71,7 +70,7 @@ def _names(access: Access, labels: np.ndarray, settlements: gpd.GeoDataFrame | N
     rows, cols, inside = access.grid.cells(settlements.geometry)
     holder = np.zeros(len(places), dtype=np.int64)
     holder[inside] = labels[rows[inside], cols[inside]]
-    near = cKDTree(np.column_stack([px, py])).query_ball_point(np.column_stack([centre_x, centre_y]), radius_km * 1000)
+    near = scipy.spatial.cKDTree(np.column_stack([px, py])).query_ball_point(np.column_stack([centre_x, centre_y]), radius_km * 1000)
     names = []
     for i in range(n):
         candidates = list(np.flatnonzero(holder == i + 1)) or sorted(near[i])  # towns inside it come first

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
+import scipy
 
 import geopandas as gpd
 
@@ -105,7 +104,7 @@ def exact(coverage: Coverage, k: int, fixed: Sequence[int] = (), time_limit: flo
     owners = np.repeat(np.arange(n), [len(s) for s in coverage.sets])
     if coverage.weights.size * n > MAX_EXACT_CELLS:
         raise ValueError(f"{n} candidates over {coverage.weights.size:,} cells is too large for the exact solver")
-    incidence = csr_array((np.ones(members.size), (members, owners)), shape=(coverage.weights.size, n))
+    incidence = scipy.sparse.csr_array((np.ones(members.size), (members, owners)), shape=(coverage.weights.size, n))
     groups, inverse = np.unique(incidence.toarray() > 0, axis=0, return_inverse=True)
     weight = np.bincount(inverse.ravel(), coverage.weights, minlength=len(groups))
     useful = groups.any(axis=1)
@@ -116,9 +115,11 @@ def exact(coverage: Coverage, k: int, fixed: Sequence[int] = (), time_limit: flo
     count = np.concatenate([np.ones(n), np.zeros(m)])[None, :]     # sum x = len(fixed) + k
     low = np.zeros(n + m)
     low[list(fixed)] = 1.0
-    result = milp(objective, integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=Bounds(low, np.ones(n + m)),
-                  constraints=[LinearConstraint(cover, -np.inf, 0.0), LinearConstraint(count, len(fixed) + k, len(fixed) + k)],
-                  options={"time_limit": time_limit})
+    optimize = scipy.optimize
+    result = optimize.milp(objective, integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=optimize.Bounds(low, np.ones(n + m)),
+                           constraints=[optimize.LinearConstraint(cover, -np.inf, 0.0),
+                                        optimize.LinearConstraint(count, len(fixed) + k, len(fixed) + k)],
+                           options={"time_limit": time_limit})
     return float(-result.fun) if result.status == 0 else None
 
 

@@ -47,6 +47,9 @@ def test_coverage_prints_nominal_and_actual_and_exports(toy, tmp_path):
     assert set(table["region"]) == {"W", "E", "All"}
     every = table.set_index("region").loc["All"]
     assert every["nominal_120"] >= every["actual_120"] > 0
+    isochrones = gpd.read_file(out, layer="isochrones")  # built only for an export: the printed table needs none
+    assert list(isochrones["threshold_minutes"]) == [60.0, 120.0]
+    assert isochrones["population"].iloc[1] == pytest.approx(every["actual_120"])
     manifest = json.loads((tmp_path / "coverage.gpkg.manifest.json").read_text())
     assert manifest["parameters"]["access"]["conflict"]["mode"] == "off"
     assert manifest["parameters"]["thresholds"] == [60.0, 120.0]

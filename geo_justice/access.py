@@ -17,6 +17,7 @@ import scipy  # submodules load on first use (scipy's lazy loading): a command t
 from layers.catalog import Dataset
 from layers.population import read_population
 
+from . import grid_cache
 from .banks import reach_barrier_cells
 from .cache import ResultCache
 from .cancel import checkpoint
@@ -187,7 +188,8 @@ class Engine:
                 values[~inside] = 0.0
             return scale_to_figures(values, grid, self.dataset, people)
         versions = tuple(self.dataset.versions.get(k) for k in ("population", "population_figures", "country", "admin1"))
-        return self._cached(("population", versions, self._boundary_version, grid.key, people.year), compute)
+        key = ("population", versions, self._boundary_version, grid.key, people.year)
+        return self._cached(key, lambda: grid_cache.load_or_build(key, compute))
 
     @property
     def _boundary_version(self) -> str | None:

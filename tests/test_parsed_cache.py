@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from layers.catalog import load_dataset, parse_dataset
 
@@ -65,3 +67,61 @@ def test_an_entry_pruned_by_another_process_while_read_still_loads(tmp_path, mon
         return value
     monkeypatch.setattr(parsed.pickle, "load", load_then_prune)
     assert_same(load_dataset(data), first)
+
+
+def population_builds(monkeypatch) -> list[int]:
+    """Counts resamplings of the population raster (each `Engine.population` that did not come from disk)."""
+    from geo_justice import access
+
+    calls: list[int] = []
+    real = access.read_population
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(access, "read_population", counted)
+    return calls
+
+
+def test_population_on_a_grid_is_read_back_by_a_later_engine_and_equals_a_fresh_build(tmp_path, monkeypatch):
+    from geo_justice.access import Engine
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    builds = population_builds(monkeypatch)
+    data = shutil.copytree(ROOT / "data", tmp_path / "data")
+    engine = Engine(load_dataset(data))
+    grid = engine.grid(5000.0)
+    first = engine.population(grid)
+    assert len(builds) == 1 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 1
+    later = Engine(load_dataset(data)).population(grid)  # what a later process does: a new engine, the same folder
+    assert len(builds) == 1
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", "off")
+    fresh = Engine(load_dataset(data)).population(grid)
+    assert len(builds) == 2
+    assert np.array_equal(later, fresh) and np.array_equal(first, fresh)
+    assert later.sum() == pytest.approx(fresh.sum()) and later.sum() > 1e6
+
+
+def test_a_changed_population_raster_or_a_damaged_entry_is_built_again(tmp_path, monkeypatch):
+    import rasterio
+
+    from geo_justice.access import Engine
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    builds = population_builds(monkeypatch)
+    data = shutil.copytree(ROOT / "data", tmp_path / "data")
+    engine = Engine(load_dataset(data))
+    grid = engine.grid(5000.0)
+    before = engine.population(grid)
+    (entry,) = (tmp_path / "cache" / "grids").glob("*.npy")
+    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
+    assert np.array_equal(Engine(load_dataset(data)).population(grid), before) and len(builds) == 2
+    with rasterio.open(engine.dataset.population_path, "r+") as src:  # move people from one cell to the next
+        band = src.read(1)
+        row, col = np.unravel_index(np.argmax(band), band.shape)
+        band[row, col + 1] += band[row, col]
+        band[row, col] = 0
+        src.write(band, 1)
+    after = Engine(load_dataset(data)).population(grid)
+    assert len(builds) == 3 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 2
+    assert after.sum() == pytest.approx(before.sum()) and not np.array_equal(after, before)

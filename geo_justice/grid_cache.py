@@ -1,0 +1,84 @@
+"""Grids kept on disk between runs: the population on a grid, keyed by everything it is built from.
+
+Resampling the population raster onto the grid and scaling it to the official figures costs about 0.3 s
+at 1 km and 3 s at 250 m in every process; a later process asking for the same grid reads the result
+back in milliseconds. A key hashes what the caller names (the layers' content hashes, the grid, the
+year) and the source of the `geo_justice` and `layers` packages, so any change to a layer or to the code
+that builds a grid gives a new key. Arrays over MAX_BYTES are not kept (at 100 m the population alone is
+2.4 GB). The folder is the parsed datasets' (`layers.parsed.cache_dir`): GEO_JUSTICE_CACHE=off turns
+both off. The newest KEEP grids are kept.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from layers.parsed import cache_dir
+
+KEEP = 8
+MAX_BYTES = 512 * 2**20
+_PACKAGES = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "layers")
+
+
+@functools.cache
+def _code_version() -> str:
+    """A hash of the source of the packages that build grids (read once per process)."""
+    digest = hashlib.sha256()
+    for folder in _PACKAGES:
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _path(key: tuple) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(f"{_code_version()}|{np.__version__}|{key!r}".encode()).hexdigest()[:32]
+    return folder / "grids" / f"{digest}.npy"
+
+
+def load_or_build(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """The array stored under `key`, else `build()` (stored when it fits and the folder can be written: the
+    cache only saves time, so a missing, unreadable or unwritable entry is built again without a word)."""
+    path = _path(key)
+    if path is not None:
+        try:
+            values = np.load(path, allow_pickle=False)
+            os.utime(path)  # recently used: kept by the pruning
+            return values
+        except (OSError, ValueError, EOFError):
+            pass
+    values = build()
+    if path is not None and values.nbytes <= MAX_BYTES:
+        _store(path, values)
+    return values
+
+
+def _store(path: Path, values: np.ndarray) -> None:
+    """Write atomically (a reader never sees half a file), then keep only the newest KEEP grids."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
+    except OSError:
+        return
+    try:
+        with handle:
+            np.save(handle, values, allow_pickle=False)
+        os.replace(handle.name, path)
+    except OSError:
+        Path(handle.name).unlink(missing_ok=True)
+        return
+    try:
+        entries = sorted(path.parent.glob("*.npy"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:  # another process pruned first
+        pass

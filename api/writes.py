@@ -19,8 +19,8 @@ from layers.history import AT_SEAT
 from layers.store import Conflict, Duplicate, Moved
 
 from .deps import StoreDep, TokenDep, refresh, snapshot
-from .features import CollectionId, FeatureId, dataset, known
-from .geojson import features, table
+from .features import CollectionId, FeatureId, dataset, known, prepared
+from .geojson import table
 from .http import GEOJSON, geojson_only
 from .models import Added, Feature, History
 from .strict import IsoDate, StrictModel
@@ -47,12 +47,14 @@ class StatusUpdate(StrictModel):
     note: str = ""
 
 
-def current(request: Request, name: str, facility_id: str) -> dict:
-    frame = dataset(request).facilities_as_of(FACILITY_KINDS[name], date.today())
-    match = frame[frame["id"] == facility_id]
-    if match.empty:
+def current(request: Request, name: str, facility_id: str) -> bytes:
+    """The facility's GeoJSON feature as it stands today, from the collection's prepared snapshot (built once per
+    data version, and the one the next read answers from), 404 when there is none."""
+    prep = prepared(request, name, None)
+    position = prep.index.get(facility_id)
+    if position is None:
         raise HTTPException(404, f"no feature {facility_id!r} in {name}")
-    return features(match)[0]
+    return prep.feature(position)
 
 
 def expected_revision(request: Request, facility_id: str) -> int | None:
@@ -89,7 +91,8 @@ def update(request: Request, collection_id: CollectionId, feature_id: FeatureId,
     for _ in range(MAX_RETRIES):  # `before` must be the state the event follows: read it again if another write came first
         snap = snapshot(request)
         try:
-            store.append_event(event, who, expected_revision=expected, before=current(request, collection_id, feature_id)["properties"],
+            before = json.loads(current(request, collection_id, feature_id))["properties"]
+            store.append_event(event, who, expected_revision=expected, before=before,
                                based_on=snap.store.facility_revisions.get(feature_id, 0))
             break
         except Conflict as exc:
@@ -99,7 +102,7 @@ def update(request: Request, collection_id: CollectionId, feature_id: FeatureId,
     else:
         raise HTTPException(503, "too many concurrent writes to this facility; try again", headers={"Retry-After": "1"})
     snap = refresh(request)
-    return Response(json.dumps(current(request, collection_id, feature_id)), media_type=GEOJSON,
+    return Response(current(request, collection_id, feature_id), media_type=GEOJSON,
                     headers={"ETag": snap.facility_etag(feature_id, date.today())})
 
 

@@ -24,7 +24,9 @@ def restricted_rows(dataset: Dataset, incidents: pd.DataFrame | None = None) -> 
     frame = dataset.incidents if incidents is None else incidents
     if frame is None or frame.empty:
         return np.zeros(0 if frame is None else len(frame), dtype=bool)
-    return frame["source_dataset"].map(lambda s: not dataset.licences[s].redistribute_raw).to_numpy(dtype=bool)
+    sources = frame["source_dataset"]
+    restricted = {s: not dataset.licences[s].redistribute_raw for s in sources.unique()}  # an unknown source: KeyError
+    return sources.map(restricted).to_numpy(dtype=bool)
 
 
 def floors_apply(dataset: Dataset) -> LicenceFloors | None:

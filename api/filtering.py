@@ -4,8 +4,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from geo_justice.cql2 import TEXT, FilterError, parse
-from geo_justice.filters import mask
+from geo_justice.filters import FilterError, mask
 
 from .crs import CRS84
 
@@ -23,4 +22,6 @@ def cql2_mask(frame: gpd.GeoDataFrame, text: str | None, lang: str | None, crs: 
         return None
     if crs not in (None, CRS84):
         raise FilterError(f"parameter 'filter-crs': {crs!r} is not supported; geometries in filters are {CRS84}")
+    from geo_justice.cql2 import TEXT, parse  # its grammars are built on import (0.5 s): only once a filter comes
+
     return mask(frame, parse(text, lang or TEXT))

@@ -20,6 +20,8 @@ from pygeofilter import ast
 from pygeofilter.cql2 import TEMPORAL_PREDICATES_MAP
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 
+from .filters import FilterError
+
 TEXT, JSON = "cql2-text", "cql2-json"
 
 #: CQL2 temporal function names -> a function of (lhs, rhs) making pygeofilter's node.
@@ -37,10 +39,6 @@ _EXTENSION = r"""
 _instant: "'" (DATETIME | DATE | OPEN_END) "'"
 OPEN_END: ".."
 """
-
-
-class FilterError(ValueError):
-    """A filter that cannot be read or applied; the message names the position or property and the problem."""
 
 
 @v_args(inline=True)

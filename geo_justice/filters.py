@@ -24,7 +24,10 @@ from pygeofilter.util import like_pattern_to_re
 
 from layers.vocabulary import STATUSES
 
-from .cql2 import FilterError
+
+class FilterError(ValueError):
+    """A filter that cannot be read or applied; the message names the position or property and the problem."""
+
 
 GEOMETRY = "geometry"
 #: Fields whose values are a vocabulary: their queryables list the values (declared ones, else those in the layer).

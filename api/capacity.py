@@ -9,9 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from geo_justice import capacity_analysis
 from geo_justice.capacity import ORDERS, CapacityParams
 from geo_justice.chain import UNKNOWN_ROOM
-from web.capacity_maps import capacity_map, chain_map
 from web.i18n import check_lang
-from web.maps import page
 
 from .analysis import Params, answer
 from .deps import current_engine
@@ -66,6 +64,9 @@ def chain(request: Request, p: Params, options: Chain, scenario: str | None = Sc
 
 @router.get("/maps/capacity", response_class=HTMLResponse, summary="Map of the served catchments and courts' capacity")
 def capacity_page(request: Request, p: Params, cap: Capacity, lang: str = Lang, scenario: str | None = Scenario) -> Response:
+    from web.capacity_maps import capacity_map  # with folium: loaded by the first map (api.maps)
+    from web.maps import page
+
     check_lang(lang)
     change = saved(request, scenario) if scenario else None
     engine, tiles = current_engine(request), served_tiles(request)
@@ -75,6 +76,9 @@ def capacity_page(request: Request, p: Params, cap: Capacity, lang: str = Lang, 
 
 @router.get("/maps/chain", response_class=HTMLResponse, summary="Map of the justice chain: court to prison with room, occupancy")
 def chain_page(request: Request, p: Params, options: Chain, lang: str = Lang, scenario: str | None = Scenario) -> Response:
+    from web.capacity_maps import chain_map  # with folium: loaded by the first map (api.maps)
+    from web.maps import page
+
     check_lang(lang)
     change = saved(request, scenario) if scenario else None
     engine, tiles = current_engine(request), served_tiles(request)

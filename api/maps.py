@@ -1,8 +1,12 @@
-"""Map pages, embeds and the Leaflet files they load: everything a page needs comes from this origin."""
+"""Map pages, embeds and the Leaflet files they load: everything a page needs comes from this origin.
+
+The page builders (`web.maps`, with folium and its templates: about 0.7 s to import) load with the first page
+drawn, so a service starts answering without them."""
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -13,13 +17,15 @@ from geo_justice.access import Engine, access_params
 from geo_justice.collections import Interval
 from geo_justice.tiles import TileStyle, attribution
 from web.i18n import check_lang, label
-from web.maps import TileUrl, coverage_map, embed_map, page, scenario_map
 
 from .deps import current_engine
 from .analysis import Params
 from .http import cached, etag_for, response_key
 from .scenarios import ScenarioId, saved
 from .tiles import Layer, Threshold, style_pairs, tile_style, tile_template
+
+if TYPE_CHECKING:
+    from web.maps import TileUrl
 
 router = APIRouter(tags=["maps"])
 Lang = Query("fr", description="Language of labels and legends: fr (default) or en", json_schema_extra={"enum": ["fr", "en"]})
@@ -49,6 +55,8 @@ def coverage_etag(engine: Engine, p, threshold: float, lang: str, incidents: str
 
 def prepare_default_map(engine: Engine, threshold: float = 120.0) -> None:
     """The default question's layers, then `/maps/coverage` (no parameters) in French and English, into the cache."""
+    from web.maps import coverage_map, page
+
     p = access_params(as_of=engine.dataset.default_as_of)
     prepare.default_layers(engine, p, threshold)
     for lang in ("fr", "en"):
@@ -61,6 +69,8 @@ def prepare_default_map(engine: Engine, threshold: float = 120.0) -> None:
 def coverage(request: Request, p: Params, threshold: float = Threshold, lang: str = Lang,
              incidents: str | None = Query(None, description="Incidents shown: a date or start/end interval "
                                            "(default: the conflict window before as_of)")) -> Response:
+    from web.maps import coverage_map, page
+
     check_lang(lang)
     window = Interval.parse(incidents) if incidents else None
     engine, tiles = current_engine(request), served_tiles(request)
@@ -72,6 +82,8 @@ def coverage(request: Request, p: Params, threshold: float = Threshold, lang: st
 
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Where a saved scenario changes access")
 def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+    from web.maps import page, scenario_map
+
     check_lang(lang)
     change, engine, tiles = saved(request, scenario_id), current_engine(request), served_tiles(request)
     return html_page(request, ("scenario map", change.key, p, threshold, lang), lambda: page(
@@ -80,6 +92,8 @@ def scenario(request: Request, scenario_id: ScenarioId, p: Params, threshold: fl
 
 @router.get("/embed/{layer}", response_class=HTMLResponse, summary="A one-layer full-page map for an iframe")
 def embed(request: Request, layer: Layer, p: Params, threshold: float = Threshold, lang: str = Lang) -> Response:
+    from web.maps import embed_map, page
+
     check_lang(lang)
     style, engine, tiles = tile_style(layer, p, threshold), current_engine(request), served_tiles(request)
     return html_page(request, ("embed", style.key, lang), lambda: page(embed_map(engine, style, tiles, lang=lang)))

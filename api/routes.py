@@ -19,8 +19,6 @@ from geo_justice.route_solver import default_seconds
 from geo_justice.routes import plan_routes, route_request
 
 from web.i18n import LANGS, check_lang
-from web.maps import page
-from web.route_map import route_map
 
 from .budget import charge, charge_cells
 from .deps import EngineDep, StoreDep
@@ -79,6 +77,9 @@ def post_route(request: Request, body: RouteBody, engine: EngineDep, store: Stor
     saved = store.route_plan(plan_id)
     if saved is None:
         def solve() -> dict:
+            from web.maps import page  # with folium: loaded by the first map (api.maps)
+            from web.route_map import route_map
+
             options = body.model_dump(exclude={"depots", "stops", "resolution"}, mode="json")
             plan = plan_routes(engine, route_request(engine.dataset, [_spec(d) for d in body.depots],
                                                      [_spec(s) for s in body.stops], resolution_m=body.resolution, **options))

@@ -15,7 +15,6 @@ from geo_justice.defaults import DEFAULT_THRESHOLDS
 from geo_justice.analysis import AnalysisResult
 from geo_justice.timeline import regions_geojson, timeline, timeline_dates
 from web.i18n import check_lang
-from web.timeline import chart_page, chart_threshold, map_page
 
 from .analysis import DATE_PATTERN, Params, Thresholds
 from .budget import charge
@@ -85,6 +84,8 @@ ChartThreshold = Query(None, gt=0, alias="chart_threshold",
 @router.get("/embed/timeline", response_class=HTMLResponse, summary="The coverage-over-time chart for an iframe (works offline)")
 def embed_timeline(request: Request, p: Params, dates: Dates, lang: str = Lang, drawn: float | None = ChartThreshold,
                    region: Annotated[list[str] | None, Query(description="Also draw these regions (repeatable)")] = None) -> Response:
+    from web.timeline import chart_page  # with folium: loaded by the first page (api.maps)
+
     check_lang(lang)
     dates, regions = charged(request, p, dates), tuple(region or ())
     return html_page(request, ("embed timeline", p, dates, lang, drawn, regions),
@@ -108,6 +109,8 @@ def embed_timeline_snippet(request: Request, p: Params, dates: Dates, lang: str 
 
 @router.get("/maps/timeline", response_class=HTMLResponse, summary="Coverage per region and court status with a date slider")
 def map_timeline(request: Request, p: Params, dates: Dates, lang: str = Lang, drawn: float | None = ChartThreshold) -> Response:
+    from web.timeline import chart_threshold, map_page  # with folium: loaded by the first page (api.maps)
+
     check_lang(lang)
     engine, dates = current_engine(request), charged(request, p, dates)
 

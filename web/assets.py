@@ -11,12 +11,16 @@ import mimetypes
 import re
 from pathlib import Path
 
-import branca.element
-import folium
+from typing import TYPE_CHECKING
+
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 import fastapi_offline
+
+if TYPE_CHECKING:
+    import branca.element
+    import folium
 
 PREFIX = "/static/"
 #: Served folder -> installed package data.

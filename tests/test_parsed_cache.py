@@ -83,20 +83,19 @@ def population_builds(monkeypatch) -> list[int]:
     return calls
 
 
-def test_population_on_a_grid_is_read_back_by_a_later_engine_and_equals_a_fresh_build(tmp_path, monkeypatch):
+def test_population_on_a_grid_is_read_back_by_a_later_engine_and_equals_a_fresh_build(dataset, tmp_path, monkeypatch):
     from geo_justice.access import Engine
 
     monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
     builds = population_builds(monkeypatch)
-    data = shutil.copytree(ROOT / "data", tmp_path / "data")
-    engine = Engine(load_dataset(data))
+    engine = Engine(dataset)
     grid = engine.grid(5000.0)
     first = engine.population(grid)
     assert len(builds) == 1 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 1
-    later = Engine(load_dataset(data)).population(grid)  # what a later process does: a new engine, the same folder
+    later = Engine(dataset).population(grid)  # what a later process does: a new engine, the same folder
     assert len(builds) == 1
     monkeypatch.setenv("GEO_JUSTICE_CACHE", "off")
-    fresh = Engine(load_dataset(data)).population(grid)
+    fresh = Engine(dataset).population(grid)
     assert len(builds) == 2
     assert np.array_equal(later, fresh) and np.array_equal(first, fresh)
     assert later.sum() == pytest.approx(fresh.sum()) and later.sum() > 1e6

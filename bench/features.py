@@ -56,6 +56,13 @@ def start(source: Path, store: Path) -> tuple[str, subprocess.Popen]:
     raise RuntimeError(f"the service from {source} did not start (exit {process.wait()}):\n{''.join(lines[-20:])}")
 
 
+def extract(revision: str, folder: Path) -> Path:
+    """The source of this repository at `revision`, extracted with `git archive` into `folder`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True).stdout
+    tarfile.open(fileobj=io.BytesIO(archive)).extractall(folder)
+    return folder
+
+
 def round_mean(client: httpx.Client, case, offset: int, requests: int) -> float:
     """Mean seconds per request over `requests` URLs of a case (numbered from `offset`, so none repeats)."""
     start = time.perf_counter()
@@ -124,9 +131,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     server_work(args.rounds, args.requests)
     with tempfile.TemporaryDirectory() as tmp:
-        reference = Path(tmp) / "reference"
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.reference], capture_output=True, check=True).stdout
-        tarfile.open(fileobj=io.BytesIO(archive)).extractall(reference)
+        reference = extract(args.reference, Path(tmp) / "reference")
         services = [start(reference, Path(tmp) / "ref.sqlite"), start(ROOT, Path(tmp) / "new.sqlite")]
         try:
             print("| case | reference best | reference median | prepared best | prepared median | ratio (median) |")

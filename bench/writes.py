@@ -11,10 +11,7 @@ other from one client; the first round warms both and is not counted. Prints, pe
 from __future__ import annotations
 
 import argparse
-import io
 import os
-import subprocess
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +19,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from features import ROOT, start  # bench/ is on sys.path when this file runs
+from features import ROOT, extract, start  # bench/ is on sys.path when this file runs
 
 TOKEN = "bench-token"
 ITEM = "/collections/courts/items/ml-ti-goundam"
@@ -50,9 +47,7 @@ def main() -> None:
     os.environ["GEO_JUSTICE_TOKENS"] = f"bench:{TOKEN}"
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        reference = Path(tmp) / "reference"
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.reference], capture_output=True, check=True).stdout
-        tarfile.open(fileobj=io.BytesIO(archive)).extractall(reference)
+        reference = extract(args.reference, Path(tmp) / "reference")
         services = [start(reference, Path(tmp) / "ref.sqlite"), start(ROOT, Path(tmp) / "new.sqlite")]
         try:
             times = {(which, step): [] for which in range(2) for step in range(2)}

@@ -77,7 +77,8 @@ def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Times
     coarse = np.zeros((-(-grid.shape[0] // block), -(-grid.shape[1] // block)))
     rows, cols, inside = grid.cells(recent.geometry)
     np.add.at(coarse, (rows[inside] // block, cols[inside] // block), incident_weights(recent, as_of, params)[inside])
-    coarse = scipy.ndimage.gaussian_filter(coarse, sigma=params.bandwidth_km * 1000 / (grid.cell_size * block), mode="constant", truncate=3.0)
+    sigma = params.bandwidth_km * 1000 / (grid.cell_size * block)
+    coarse = scipy.ndimage.gaussian_filter(coarse, sigma=sigma, mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
     wide = _upsample(coarse, block, grid.shape[1], axis=1)
     risk = np.empty(grid.shape, dtype=np.float32)

@@ -70,7 +70,8 @@ def _names(access: Access, labels: np.ndarray, settlements: gpd.GeoDataFrame | N
     rows, cols, inside = access.grid.cells(settlements.geometry)
     holder = np.zeros(len(places), dtype=np.int64)
     holder[inside] = labels[rows[inside], cols[inside]]
-    near = scipy.spatial.cKDTree(np.column_stack([px, py])).query_ball_point(np.column_stack([centre_x, centre_y]), radius_km * 1000)
+    tree = scipy.spatial.cKDTree(np.column_stack([px, py]))
+    near = tree.query_ball_point(np.column_stack([centre_x, centre_y]), radius_km * 1000)
     names = []
     for i in range(n):
         candidates = list(np.flatnonzero(holder == i + 1)) or sorted(near[i])  # towns inside it come first

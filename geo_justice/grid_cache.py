@@ -52,10 +52,14 @@ def load_or_build(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
     if path is not None:
         try:
             values = np.load(path, allow_pickle=False)
-            os.utime(path)  # recently used: kept by the pruning
-            return values
         except (OSError, ValueError, EOFError):
-            pass
+            values = None
+        if values is not None:
+            try:
+                os.utime(path)  # recently used: kept by the pruning
+            except OSError:  # pruned by another process since it was read: what was read is whole
+                pass
+            return values
     values = build()
     if path is not None and values.nbytes <= MAX_BYTES:
         _store(path, values)

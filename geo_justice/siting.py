@@ -116,7 +116,8 @@ def exact(coverage: Coverage, k: int, fixed: Sequence[int] = (), time_limit: flo
     low = np.zeros(n + m)
     low[list(fixed)] = 1.0
     optimize = scipy.optimize
-    result = optimize.milp(objective, integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=optimize.Bounds(low, np.ones(n + m)),
+    result = optimize.milp(objective, integrality=np.concatenate([np.ones(n), np.zeros(m)]),
+                           bounds=optimize.Bounds(low, np.ones(n + m)),
                            constraints=[optimize.LinearConstraint(cover, -np.inf, 0.0),
                                         optimize.LinearConstraint(count, len(fixed) + k, len(fixed) + k)],
                            options={"time_limit": time_limit})

@@ -6,7 +6,7 @@ back in milliseconds. A key hashes what the caller names (the layers' content ha
 year) and the source of the `geo_justice` and `layers` packages, so any change to a layer or to the code
 that builds a grid gives a new key. Arrays over MAX_BYTES are not kept (at 100 m the population alone is
 2.4 GB). The folder is the parsed datasets' (`layers.parsed.cache_dir`): GEO_JUSTICE_CACHE=off turns
-both off. The newest KEEP grids are kept.
+both off. The newest grids are kept, at most KEEP of them and KEEP_BYTES in all.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import numpy as np
 from layers.parsed import cache_dir
 
 KEEP = 8
+KEEP_BYTES = 2**30
 MAX_BYTES = 512 * 2**20
 _PACKAGES = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "layers")
 
@@ -67,7 +68,7 @@ def load_or_build(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
 
 
 def _store(path: Path, values: np.ndarray) -> None:
-    """Write atomically (a reader never sees half a file), then keep only the newest KEEP grids."""
+    """Write atomically (a reader never sees half a file), then keep only the newest grids (KEEP, KEEP_BYTES)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
@@ -82,7 +83,10 @@ def _store(path: Path, values: np.ndarray) -> None:
         return
     try:
         entries = sorted(path.parent.glob("*.npy"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
-            old.unlink(missing_ok=True)
+        held = 0
+        for i, entry in enumerate(entries):
+            held += entry.stat().st_size
+            if i >= KEEP or held > KEEP_BYTES:
+                entry.unlink(missing_ok=True)
     except OSError:  # another process pruned first
         pass

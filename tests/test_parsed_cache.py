@@ -124,3 +124,23 @@ def test_a_changed_population_raster_or_a_damaged_entry_is_built_again(tmp_path,
     after = Engine(load_dataset(data)).population(grid)
     assert len(builds) == 3 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 2
     assert after.sum() == pytest.approx(before.sum()) and not np.array_equal(after, before)
+
+
+def test_the_grid_cache_keeps_the_newest_grids_within_its_byte_budget(tmp_path, monkeypatch):
+    import time
+
+    from geo_justice import grid_cache
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path))
+    monkeypatch.setattr(grid_cache, "KEEP_BYTES", 2 * 8128 + 100)  # two .npy files of 1,000 float64 (8,000 bytes + header)
+    for i in range(3):
+        grid_cache.load_or_build(("test", i), lambda i=i: np.full(1000, float(i)))
+        time.sleep(0.02)  # distinct modification times
+    assert sorted(f.stat().st_size for f in (tmp_path / "grids").glob("*.npy")) == [8128, 8128]
+
+    def must_not_build():
+        raise AssertionError("built again")
+    assert [grid_cache.load_or_build(("test", i), must_not_build)[0] for i in (1, 2)] == [1.0, 2.0]
+    rebuilt = []
+    grid_cache.load_or_build(("test", 0), lambda: rebuilt.append(0) or np.zeros(1000))
+    assert rebuilt == [0]  # the oldest went first

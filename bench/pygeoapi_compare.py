@@ -55,20 +55,27 @@ WINDOW = "2022-01-01/2023-12-31"
 CASES: dict[str, tuple[Callable[[int], str], Callable[[int], str]]] = {}
 
 
+def page(k: int, offsets: int) -> int:
+    """The page size of the k-th request of a case that cycles through `offsets` offsets: 100, then one less
+    each cycle down to 61, so that no URL repeats within 40 cycles (a repeated URL is answered from memory)."""
+    return 100 - (k // offsets) % 40
+
+
 def define_cases(court_ids: list[str]) -> None:
     CASES.update({
         "a single court item": (lambda k: f"/collections/courts/items/{court_ids[k % len(court_ids)]}",
                                 lambda k: f"/collections/courts/items/{court_ids[k % len(court_ids)]}?f=json"),
         "courts list, new URL each time": (lambda k: f"/collections/courts/items?limit={60 + k}",
                                            lambda k: f"/collections/courts/items?f=json&limit={60 + k}"),
-        "incidents in a bbox, 100 a page": (lambda k: f"/collections/incidents/items?bbox={BBOX}&limit=100&offset={k % 500}",
-                                            lambda k: f"/collections/incidents/items?f=json&bbox={BBOX}&limit=100&offset={k % 500}"),
-        "incidents in a date window, 100 a page": (
-            lambda k: f"/collections/incidents/items?datetime={WINDOW}&limit=100&offset={k % 1000}",
-            lambda k: f"/collections/incidents_tinydb/items?f=json&datetime={WINDOW}&limit=100&offset={k % 1000}"),
+        "incidents in a bbox, 61-100 a page": (
+            lambda k: f"/collections/incidents/items?bbox={BBOX}&limit={page(k, 500)}&offset={k % 500}",
+            lambda k: f"/collections/incidents/items?f=json&bbox={BBOX}&limit={page(k, 500)}&offset={k % 500}"),
+        "incidents in a date window, 61-100 a page": (
+            lambda k: f"/collections/incidents/items?datetime={WINDOW}&limit={page(k, 1000)}&offset={k % 1000}",
+            lambda k: f"/collections/incidents_tinydb/items?f=json&datetime={WINDOW}&limit={page(k, 1000)}&offset={k % 1000}"),
         "incidents, filter event_type = 'Battles'": (
-            lambda k: f"/collections/incidents/items?filter=event_type%20%3D%20%27Battles%27&limit=100&offset={k % 500}",
-            lambda k: f"/collections/incidents/items?f=json&event_type=Battles&limit=100&offset={k % 500}"),
+            lambda k: f"/collections/incidents/items?filter=event_type%20%3D%20%27Battles%27&limit={page(k, 500)}&offset={k % 500}",
+            lambda k: f"/collections/incidents/items?f=json&event_type=Battles&limit={page(k, 500)}&offset={k % 500}"),
     })
 
 

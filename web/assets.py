@@ -10,7 +10,6 @@ import base64
 import mimetypes
 import re
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import xstatic.pkg.jquery

@@ -178,7 +178,8 @@ def rate_wrk(base: str, path: Callable[[int], str], counter: itertools.count, se
     slow server's rate is not read off a handful of requests or none."""
     script = folder / "paths.lua"
     script.write_text(WRK_SCRIPT)
-    headers = [arg for name, value in httpx.Client().headers.items() for arg in ("-H", f"{name}: {value}")]
+    with httpx.Client() as client:  # the headers the httpx client sends
+        headers = [arg for name, value in client.headers.items() for arg in ("-H", f"{name}: {value}")]
     while True:
         first = next(counter)
         paths = folder / "paths.txt"

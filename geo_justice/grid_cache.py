@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from layers.parsed import cache_dir
+from layers.parsed import cache_dir, mark_used, store
 
 KEEP = 8
 KEEP_BYTES = 2**30
@@ -54,39 +52,11 @@ def load_or_build(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
         try:
             values = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError):
-            values = None
-        if values is not None:
-            try:
-                os.utime(path)  # recently used: kept by the pruning
-            except OSError:  # pruned by another process since it was read: what was read is whole
-                pass
+            pass
+        else:
+            mark_used(path)
             return values
     values = build()
     if path is not None and values.nbytes <= MAX_BYTES:
-        _store(path, values)
+        store(path, lambda handle: np.save(handle, values, allow_pickle=False), keep=KEEP, keep_bytes=KEEP_BYTES)
     return values
-
-
-def _store(path: Path, values: np.ndarray) -> None:
-    """Write atomically (a reader never sees half a file), then keep only the newest grids (KEEP, KEEP_BYTES)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
-    except OSError:
-        return
-    try:
-        with handle:
-            np.save(handle, values, allow_pickle=False)
-        os.replace(handle.name, path)
-    except OSError:
-        Path(handle.name).unlink(missing_ok=True)
-        return
-    try:
-        entries = sorted(path.parent.glob("*.npy"), key=lambda p: p.stat().st_mtime, reverse=True)
-        held = 0
-        for i, entry in enumerate(entries):
-            held += entry.stat().st_size
-            if i >= KEEP or held > KEEP_BYTES:
-                entry.unlink(missing_ok=True)
-    except OSError:  # another process pruned first
-        pass

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 CACHE_ENV = "GEO_JUSTICE_CACHE"
 KEEP = 8
@@ -65,26 +67,49 @@ def get(key: str) -> Any | None:
             value = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    try:
-        os.utime(path)  # recently used: kept by the pruning
-    except OSError:  # pruned by another process since it was read: what was read is whole
-        pass
+    mark_used(path)
     return value
 
 
 def put(key: str, dataset: Any) -> None:
-    """Store `dataset` under `key` atomically (a reader never sees half a file); a cache that cannot be
-    written is skipped silently: it only saves time."""
+    """Store `dataset` under `key` (see `store`)."""
     folder = cache_dir()
-    if folder is None:
-        return
+    if folder is not None:
+        store(folder / f"dataset-{key}.pickle", lambda handle: pickle.dump(dataset, handle, protocol=pickle.HIGHEST_PROTOCOL),
+              keep=KEEP)
+
+
+def mark_used(path: Path) -> None:
+    """Mark a cache entry just read as recently used, so the pruning keeps it (an entry another process pruned
+    since it was read is no matter: what was read is whole)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as handle:
-            pickle.dump(dataset, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, folder / f"dataset-{key}.pickle")
-        entries = sorted(folder.glob("dataset-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
-            old.unlink(missing_ok=True)
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def store(path: Path, write: Callable[[IO[bytes]], None], *, keep: int, keep_bytes: float = math.inf) -> None:
+    """Write a cache entry atomically with `write` (a reader never sees half a file), then keep only the newest
+    entries of its kind (same folder and suffix): at most `keep`, and `keep_bytes` in all. A cache that cannot be
+    written is skipped silently: it only saves time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
     except OSError:
         return
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, path)
+    except OSError:
+        Path(handle.name).unlink(missing_ok=True)
+        return
+    try:
+        entries = sorted(path.parent.glob(f"*{path.suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
+        held = 0
+        for i, entry in enumerate(entries):
+            held += entry.stat().st_size
+            if i >= keep or held > keep_bytes:
+                entry.unlink(missing_ok=True)
+    except OSError:  # another process pruned first
+        pass

@@ -98,7 +98,7 @@ def test_population_on_a_grid_is_read_back_by_a_later_engine_and_equals_a_fresh_
     fresh = Engine(dataset).population(grid)
     assert len(builds) == 2
     assert np.array_equal(later, fresh) and np.array_equal(first, fresh)
-    assert later.sum() == pytest.approx(fresh.sum()) and later.sum() > 1e6
+    assert later.sum() > 1e6
 
 
 def test_a_changed_population_raster_or_a_damaged_entry_is_built_again(tmp_path, monkeypatch):

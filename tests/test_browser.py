@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import urllib.request
 from urllib.parse import urlparse
 
@@ -51,21 +52,42 @@ class Visit:
     def __init__(self, browser, url: str, viewport: dict = LAPTOP) -> None:
         self.context = browser.new_context(viewport=viewport)
         self.errors, self.blocked, self.failed, self.tiles = [], [], [], []
+        self.pending, self.last_activity = set(), time.monotonic()
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.errors.append((m.text, m.location.get("url"))) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append((str(e), None)))
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", self._ended)
+        self.page.on("requestfailed", self._ended)
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("response", lambda r: self.tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
         self.page.goto(url, wait_until="load", timeout=120_000)
         self.page.wait_for_function(TILES_DRAWN, timeout=120_000)
-        self.page.wait_for_load_state("networkidle", timeout=120_000)
+        self._wait_until_idle()
         # The page's tiles are drawn; their responses reach this process as events of their own, which may come
         # after: wait until each drawn tile's response has been seen, so that `tiles` is complete.
         drawn = set(self.page.evaluate("() => [...document.querySelectorAll('img.leaflet-tile-loaded')].map(t => t.src)"))
         for _ in range(600):
             if drawn <= {url for url, _ in self.tiles}:
                 break
+            self.page.wait_for_timeout(50)
+
+    def _started(self, request) -> None:
+        self.pending.add(request)
+        self.last_activity = time.monotonic()
+
+    def _ended(self, request) -> None:
+        self.pending.discard(request)
+        self.last_activity = time.monotonic()
+
+    def _wait_until_idle(self, quiet: float = 0.5, timeout: float = 120) -> None:
+        """No request in flight for `quiet` seconds, from the page's own request events (every request ends in
+        exactly one of finished or failed). Playwright's "networkidle" can be lost for good when a request starts
+        and ends before DOMContentLoaded (microsoft/playwright#42598): the map file's basemap probe does."""
+        deadline = time.monotonic() + timeout
+        while self.pending or time.monotonic() - self.last_activity < quiet:
+            assert time.monotonic() < deadline, f"requests still in flight: {sorted(r.url for r in self.pending)}"
             self.page.wait_for_timeout(50)
 
     def _route(self, route) -> None:

@@ -158,8 +158,12 @@ def test_a_failed_export_leaves_no_folder_and_no_pointer(service, tmp_path, monk
 
 @pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_export_leaves_no_partial_output(dataset, tmp_path, sent):
+    """Ctrl-C (SIGINT) or a service manager's stop (SIGTERM) mid-export: nothing is left behind. The child takes
+    Ctrl-C as from a terminal whatever this process inherited (a job started with `&` by a shell without job control
+    ignores SIGINT, and so would a Python started from it)."""
     root = tmp_path / "site"
-    process = subprocess.Popen([sys.executable, "-c", "from geo_justice.cli import main; main()", "tiles", "export",
+    live_ctrl_c = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    process = subprocess.Popen([sys.executable, "-c", live_ctrl_c + "from geo_justice.cli import main; main()", "tiles", "export",
                                 "--data", str(dataset.root), "--resolution", f"{RES:g}", "--zoom", "4-10",
                                 "--layer", "courts", "-o", str(root), "--pmtiles"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -21,7 +21,7 @@ from . import grid_cache
 from .banks import reach_barrier_cells
 from .cache import ResultCache
 from .cancel import checkpoint
-from .conflict import ConflictParams
+from .conflict import ConflictParams, RiskSurface
 from .dates import iso_date
 from .facilities import Mode, counting_facilities
 from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
@@ -92,9 +92,9 @@ class Access:
     facilities: gpd.GeoDataFrame  # with `site`: facilities in one cell share a site and its catchment
     site_cells: np.ndarray         # (sites, 2) row, col of each site
     minutes: np.ndarray            # float64, inf where no facility can be reached
-    label: np.ndarray              # int32 site of the nearest facility, -1 where none can be reached
+    label: np.ndarray              # site of the nearest facility, -1 where none can be reached (int16 below 32,767 sites)
     population: np.ndarray         # float64 persons per cell (None only inside Engine.nominal_and_actual)
-    risk: np.ndarray               # float32 weighted incidents per 1,000 km²
+    risk: RiskSurface              # weighted incidents per 1,000 km² (float32 per cell, read when asked)
 
     @property
     def nbytes(self) -> int:
@@ -227,14 +227,27 @@ class Engine:
             if inside is not None:
                 friction.codes[~inside] = friction.impassable
             return friction
+        return self._cached(self._base_key(grid, params), compute)
+
+    def _base_key(self, grid: Grid, params: FrictionParams, layer: str = "base_friction") -> tuple:
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
-        return self._cached(("base_friction", versions, self._boundary_version, grid.key, params), compute)
+        return (layer, versions, self._boundary_version, grid.key, params)
+
+    def _friction_key(self, grid: Grid, params: AccessParams, layer: str = "friction") -> tuple:
+        return (layer, self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
+
+    def _release_search_layers(self, grid: Grid, params: AccessParams) -> None:
+        """Let the cache evict what only searches use (friction, prepared surface, base friction, barrier cells)
+        once this question has searched: at fine resolutions they must not be held while the population is built."""
+        params = self.complete(params)
+        self.cache.release(self._friction_key(grid, params), self._friction_key(grid, params, "surface"),
+                           self._base_key(grid, params.friction), self._base_key(grid, params.friction, "barrier cells"))
 
     def friction(self, grid: Grid, params: AccessParams) -> Friction:
         """The friction of `params`. Its minutes per metre are a view into the prepared surface (`surface`):
         the same values (positive or inf), held once."""
         params = self.complete(params)
-        key = ("friction", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
+        key = self._friction_key(grid, params)
         base = self.base_friction(grid, params.friction)
 
         def compute() -> Friction:
@@ -247,7 +260,7 @@ class Engine:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         params = self.complete(params)
         friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
-        key = ("surface", self.dataset.version, grid.key, params.friction, params.conflict, params.as_of)
+        key = self._friction_key(grid, params, "surface")
         return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,8 +279,7 @@ class Engine:
                 rows.append(r + start)
                 cols.append(c)
             return np.concatenate(rows), np.concatenate(cols)
-        versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))
-        cells = self._cached(("barrier cells", versions, self._boundary_version, grid.key, params.friction), barrier_cells,
+        cells = self._cached(self._base_key(grid, params.friction, "barrier cells"), barrier_cells,
                              lambda c: c[0].nbytes + c[1].nbytes)
         return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size)
 
@@ -352,6 +364,7 @@ class Engine:
                     return replace(updated_access(self, nominal, facilities), params=keys["actual"][2])
                 actual = self._cached((WITHOUT_POPULATION,) + keys["actual"][1:], compute, lambda a: a.nbytes)
             answers = {"nominal": nominal, "actual": actual}
+            self._release_search_layers(nominal.grid, params)
             if any(a.population is None for a in answers.values()):
                 step("population")
                 population = self.population(nominal.grid, params.as_of)

@@ -220,7 +220,7 @@ def siting(engine: Engine, params: AccessParams, k: int, threshold: float = 120.
     if max_risk is not None:  # fixed places stay whatever their risk
         rows, cols, _ = baseline.grid.cells(gpd.GeoSeries(gpd.points_from_xy([p.lon for p in pool], [p.lat for p in pool]),
                                                           crs="EPSG:4326"))
-        risky = baseline.risk[rows, cols] > max_risk
+        risky = baseline.risk.at(rows, cols) > max_risk
         excluded = [p.name for p, r in zip(pool, risky) if r]
         pool = [p for p, r in zip(pool, risky) if not r]
     places = fixed_places + pool

@@ -96,6 +96,18 @@ class ResultCache:
             self._items.move_to_end(key)
             return self._items[key][0]
 
+    def release(self, *keys: Hashable) -> None:
+        """This thread's question is done with `keys`: they stay cached but may be evicted like any other
+        (a question frees the layers it no longer needs before it builds the next ones)."""
+        local_keys = getattr(self._local, "keys", None)
+        with self._lock:
+            for key in keys:
+                if local_keys is not None and key in local_keys:
+                    local_keys.discard(key)
+                    self._held[key] -= 1
+            self._held += Counter()  # drop zero counts
+            self._evict()
+
     def discard(self, key: Hashable) -> None:
         """Forget `key`'s value (one superseded by another entry that holds the same arrays)."""
         with self._lock:

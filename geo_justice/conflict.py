@@ -65,13 +65,54 @@ def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: C
     return (1 + params.fatality_weight * fatalities) * 0.5 ** (age_days / params.half_life_days)
 
 
-def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
-    """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km` (float32)."""
+@dataclass(frozen=True)
+class RiskSurface:
+    """Weighted incidents per 1,000 km² per cell of a grid (float32 values), held as the smoothed surface on
+    blocks of cells already interpolated along the columns (`wide`: one row per block of rows, float64).
+
+    Any cell, block of rows or the whole grid is read by linear interpolation between those rows: the same
+    values as a whole-grid array, without holding 4 bytes a cell (1.1 GiB for Mali at 100 m). `wide` None:
+    no risk anywhere."""
+
+    shape: tuple[int, int]
+    block: int = 1
+    wide: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return 0 if self.wide is None else self.wide.nbytes
+
+    def rows(self, part: slice) -> np.ndarray:
+        """The rows `part` of the grid, float32."""
+        start, stop, _ = part.indices(self.shape[0])
+        if self.wide is None:
+            return np.zeros((max(stop - start, 0), self.shape[1]), dtype=np.float32)
+        return _upsample(self.wide, self.block, self.shape[0], axis=0, rows=slice(start, stop)).astype(np.float32)
+
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The values of the cells (rows[i], cols[i]), float32."""
+        rows, cols = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+        if self.wide is None:
+            return np.zeros(np.broadcast(rows, cols).shape, dtype=np.float32)
+        low, high, weight = _between(rows, self.block, self.wide.shape[0])
+        return (self.wide[low, cols] * (1 - weight) + self.wide[high, cols] * weight).astype(np.float32)
+
+    def values(self, block_rows: int = 512) -> np.ndarray:
+        """The whole grid, float32 (built in blocks of rows: no float64 temporaries of the grid's size)."""
+        out = np.empty(self.shape, dtype=np.float32)
+        for start in range(0, self.shape[0], block_rows):
+            part = slice(start, min(start + block_rows, self.shape[0]))
+            out[part] = self.rows(part)
+        return out
+
+
+def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams) -> RiskSurface:
+    """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km`."""
     if incidents is None or params.mode == "off":
-        return np.zeros(grid.shape, dtype=np.float32)
+        return RiskSurface(grid.shape)
     recent = recent_incidents(incidents, as_of, params.window_days)
     if recent.empty:
-        return np.zeros(grid.shape, dtype=np.float32)
+        return RiskSurface(grid.shape)
     # smooth on blocks of about a quarter of the bandwidth, then interpolate back: same surface, far less work
     block = max(1, int(params.bandwidth_km * 1000 / (4 * grid.cell_size)))
     coarse = np.zeros((-(-grid.shape[0] // block), -(-grid.shape[1] // block)))
@@ -80,21 +121,21 @@ def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Times
     sigma = params.bandwidth_km * 1000 / (grid.cell_size * block)
     coarse = scipy.ndimage.gaussian_filter(coarse, sigma=sigma, mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
-    wide = _upsample(coarse, block, grid.shape[1], axis=1)
-    risk = np.empty(grid.shape, dtype=np.float32)
-    for start in range(0, grid.shape[0], 512):  # in blocks of rows: no whole-grid float64 temporaries
-        part = slice(start, min(start + 512, grid.shape[0]))
-        risk[part] = _upsample(wide, block, grid.shape[0], axis=0, rows=part)
-    return risk
+    return RiskSurface(grid.shape, block, _upsample(coarse, block, grid.shape[1], axis=1))
+
+
+def _between(fine: np.ndarray, block: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For fine cell indices, the two block-averaged cells around their centres and the weight of the second."""
+    position = np.clip((fine + 0.5) / block - 0.5, 0, count - 1)
+    low = np.floor(position).astype(np.intp)
+    return low, np.minimum(low + 1, count - 1), position - low
 
 
 def _upsample(values: np.ndarray, block: int, size: int, axis: int, rows: slice = slice(None)) -> np.ndarray:
     """Linear interpolation of block-averaged `values` back to `size` fine cells along `axis` (only the
     fine cells `rows` of them)."""
-    position = np.clip((np.arange(size)[rows] + 0.5) / block - 0.5, 0, values.shape[axis] - 1)
-    low = np.floor(position).astype(np.intp)
-    high = np.minimum(low + 1, values.shape[axis] - 1)
-    weight = (position - low).reshape([-1 if a == axis else 1 for a in range(values.ndim)])
+    low, high, weight = _between(np.arange(size)[rows], block, values.shape[axis])
+    weight = weight.reshape([-1 if a == axis else 1 for a in range(values.ndim)])
     return np.take(values, low, axis=axis) * (1 - weight) + np.take(values, high, axis=axis) * weight
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from layers.catalog import Dataset
 
-from .conflict import ConflictParams, risk_multiplier, risk_surface
+from .conflict import ConflictParams, RiskSurface, risk_multiplier, risk_surface
 from .defaults import OFFROAD_KMH
 from .grid import Grid
 
@@ -47,7 +47,7 @@ class Friction:
     """Minutes per metre per cell (inf = impassable) and the risk surface that shaped it."""
 
     minutes_per_metre: np.ndarray
-    risk: np.ndarray
+    risk: RiskSurface
     crossing_minutes: np.ndarray | None = None  # per cell, what crossing there costs (ferry waits); None: nothing
 
 
@@ -151,5 +151,5 @@ def build_friction(grid: Grid, dataset: Dataset, as_of: pd.Timestamp, params: Fr
     minutes = np.empty(grid.shape)
     for start in range(0, grid.shape[0], block_rows):
         rows = slice(start, start + block_rows)
-        minutes[rows] = base[rows] * risk_multiplier(risk[rows], conflict)
+        minutes[rows] = base[rows] * risk_multiplier(risk.rows(rows), conflict)
     return Friction(minutes, risk, base.crossing)

@@ -21,7 +21,7 @@ from pyproj import Transformer
 from layers.catalog import Dataset
 
 from .access import AccessParams, Engine
-from .conflict import ConflictParams, risk_surface
+from .conflict import ConflictParams, RiskSurface, risk_surface
 from .dates import iso_date
 from .grid import Grid
 from .places import Place, find_place, gazetteer, place_from
@@ -135,7 +135,7 @@ class Network:
 
     grid: Grid
     friction: np.ndarray
-    risk: np.ndarray
+    risk: RiskSurface
     cells: np.ndarray  # (n, 2) rows, cols of the places (moved off barriers)
     xy: np.ndarray     # (n, 2) projected coordinates of the places
     surface: Surface   # the friction prepared once for the searches
@@ -174,7 +174,7 @@ def network(engine: Engine, request: RouteRequest) -> Network:
 
 def avoided(net: Network, request: RouteRequest) -> dict[int, str]:
     """Places in a cell the risk policy makes impassable (places on barriers were moved off them), with the reason."""
-    return {i: (f"inside an avoided area: risk {net.risk[r, c]:.1f} is above the level {request.risk.level:g} "
+    return {i: (f"inside an avoided area: risk {net.risk.at(r, c):.1f} is above the level {request.risk.level:g} "
                 f"(weighted incidents per 1,000 km² as of {request.start})")
             for i, (r, c) in enumerate(net.cells) if not np.isfinite(net.friction[r, c])}
 
@@ -299,7 +299,7 @@ def _leg(net: Network, searches: dict[int, TravelTime], problem: Circuits, a: in
     cells = least_cost_path(searches[a], tuple(int(v) for v in net.cells[b]))
     xs, ys = net.grid.centres(cells[:, 0], cells[:, 1])
     steps = np.hypot(np.diff(xs), np.diff(ys))
-    risk = net.risk[cells[:, 0], cells[:, 1]].astype(float)
+    risk = net.risk.at(cells[:, 0], cells[:, 1]).astype(float)
     exposure = float(np.sum(steps / 1000 * (risk[1:] + risk[:-1]) / 2))
     line = np.vstack([net.xy[a], np.column_stack([xs, ys]), net.xy[b]])
     simple = shapely.LineString(line).simplify(net.grid.cell_size / 2)

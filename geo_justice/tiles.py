@@ -162,7 +162,7 @@ def layer_classes(engine: Engine, style: TileStyle) -> tuple[Grid, np.ndarray]:
         grid = engine.grid(params.resolution_m)
         return grid, BASEMAP.classify(engine.population(grid) / grid.cell_area_km2)
     access = engine.access(params)
-    values = access.risk.astype(float) if style.layer == "risk" else access.minutes
+    values = access.risk.values().astype(float) if style.layer == "risk" else access.minutes
     return access.grid, ramp_of(style).classify(values)
 
 

@@ -240,11 +240,11 @@ def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
 
 def conflict_summary(params: AccessParams, actual: Access, recent: pd.DataFrame) -> dict[str, float]:
     """Incidents and fatalities in the conflict window before the date (`recent`), and people where risk is high."""
-    population = actual.population
+    population, risk = actual.population, actual.risk.values()
     total = population.sum()
     return {"incidents_in_window": int(len(recent)), "fatalities_in_window": float(recent["fatalities"].fillna(0).sum()),
-            "people_high_risk": float(population[actual.risk > params.conflict.avoid_risk].sum()),
-            "mean_risk": float((population * actual.risk).sum() / total) if total else float("nan")}
+            "people_high_risk": float(population[risk > params.conflict.avoid_risk].sum()),
+            "mean_risk": float((population * risk).sum() / total) if total else float("nan")}
 
 
 def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresholds: tuple[float, ...], *,

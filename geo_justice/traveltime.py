@@ -45,7 +45,8 @@ ONE, TWO = np.uint64(1), np.uint64(2)
 
 @dataclass(frozen=True)
 class TravelTime:
-    """Minutes to the nearest source (inf where none is reachable), its label (-1 there) and, if asked, predecessors;
+    """Minutes to the nearest source (inf where none is reachable), its label (-1 there; int16, int32 past 32,766
+    labels: see `label_dtype`) and, if asked, predecessors;
     `queue_bytes`: the memory the bucket queue allocated (0 for the heap search, whose queue grows as needed)."""
 
     minutes: np.ndarray
@@ -454,7 +455,7 @@ def travel_time(
     outside = (sources[:, 0] < 0) | (sources[:, 0] >= rows) | (sources[:, 1] < 0) | (sources[:, 1] >= cols)
     if outside.any():
         raise ValueError(f"sources outside the grid {shape}: {sources[outside].tolist()}")
-    labels = np.arange(len(sources), dtype=np.int32) if labels is None else np.asarray(labels, dtype=np.int32)
+    labels = np.arange(len(sources), dtype=np.int64) if labels is None else np.asarray(labels, dtype=np.int64)
     if labels.shape != (len(sources),):
         raise ValueError(f"labels must have one entry per source ({len(sources)}), not {labels.shape}")
     if initial is not None and initial.minutes.shape != shape:
@@ -467,16 +468,21 @@ def travel_time(
         raise ValueError("relabel needs an initial result and replaces invalid")
 
     clean = surface.padded
+    if relabel is not None:
+        relabel = np.asarray(relabel, dtype=np.int64)
+    largest = max(labels.max(initial=-1), -1 if relabel is None else relabel.max(initial=-1))
+    kind = label_dtype(largest) if initial is None or relabel is not None else np.promote_types(initial.label.dtype, label_dtype(largest))
+    labels = labels.astype(kind)
     if initial is None:
         minutes = np.full(clean.shape, np.inf)
-        label = np.full(clean.shape, -1, dtype=np.int32)
+        label = np.full(clean.shape, -1, dtype=kind)
         pred = np.full(clean.shape if predecessors else (1, 1), -1, dtype=np.int64)
     else:
         if relabel is None:
-            minutes, label = _padded(initial.minutes, np.inf, np.float64), _padded(initial.label, -1, np.int32)
+            minutes, label = _padded(initial.minutes, np.inf, np.float64), _padded(initial.label, -1, kind)
         else:
-            minutes, label = np.empty(clean.shape), np.empty(clean.shape, dtype=np.int32)
-            box = _start_from(initial.minutes, initial.label, np.asarray(relabel, dtype=np.int32), minutes, label)
+            minutes, label = np.empty(clean.shape), np.empty(clean.shape, dtype=kind)
+            box = _start_from(initial.minutes, initial.label, relabel, minutes, label)
         pred = _padded(_to_padded(initial.predecessor, cols), -1, np.int64) if predecessors else np.full((1, 1), -1, dtype=np.int64)
     width = cols + 2 * PAD
     flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
@@ -485,7 +491,7 @@ def travel_time(
     if invalid is not None:  # cleared before seeding: a new source may sit where a removed one reached
         frontier = _reopen(minutes, label, pred, predecessors, np.asarray(invalid, dtype=bool))
     elif relabel is not None:
-        frontier = _cleared_frontier(initial.label, np.asarray(relabel, dtype=np.int32), minutes,
+        frontier = _cleared_frontier(initial.label, relabel, minutes,
                                      pred.ravel() if predecessors else None, *box)
     start = np.concatenate([_seed(*state[2:], flat, labels), frontier])
     stencil = _stencil(neighbours, cell_size, cols)
@@ -519,6 +525,11 @@ def travel_time(
     if beyond is not None:
         pred[beyond] = -1
     return TravelTime(minutes, label, pred, queue_bytes)
+
+
+def label_dtype(largest: int) -> np.dtype:
+    """The labels' type: int16 where the largest label fits (2 bytes a cell), else int32."""
+    return np.dtype(np.int16 if largest < np.iinfo(np.int16).max else np.int32)
 
 
 @njit(cache=True, nogil=True)

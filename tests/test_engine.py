@@ -136,7 +136,7 @@ def test_conflict_penalty_lowers_coverage_monotonically(tmp_path):
     assert covered[-1] < 0.9 * covered[0]
     avoid = eng.access(replace(CALM, conflict=ConflictParams(mode="avoid")))
     assert avoid.population[avoid.minutes <= 240].sum() < covered[0]
-    assert avoid.risk.max() > ConflictParams().avoid_risk
+    assert avoid.risk.values().max() > ConflictParams().avoid_risk
 
 
 def test_incidents_outside_the_window_do_not_count(tmp_path):

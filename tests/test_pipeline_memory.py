@@ -48,6 +48,26 @@ def test_compact_base_friction_and_block_built_friction_equal_the_whole_grid_arr
     np.testing.assert_array_equal(base[:, :], expected)
     assert base.codes.dtype == np.uint8
 
-    risk = engine.friction(grid, params).risk
+    risk = engine.friction(grid, params).risk.values()
     np.testing.assert_array_equal(engine.friction(grid, params).minutes_per_metre,
                                   expected * conflict.risk_multiplier(risk, params.conflict))
+
+
+def test_the_risk_surface_read_by_cells_rows_or_whole_grid_is_linear_between_its_block_rows(dataset):
+    """The risk is held as one row per block of rows (4 bytes a cell are never kept): on the embedded data at
+    1 km and 2 km, the whole grid equals numpy's linear interpolation (np.interp, clamped at the ends) of those
+    rows at every cell's centre, and any cell or block of rows reads the same values as the whole grid."""
+    for resolution in (1000, 2000):
+        engine = Engine(dataset)
+        params = engine.complete(AccessParams(resolution_m=resolution))
+        risk = engine.friction(engine.grid(resolution), params).risk
+        whole = risk.values()
+        assert risk.block > 2 and risk.nbytes < whole.nbytes
+        assert whole.dtype == np.float32 and whole.shape == risk.shape and whole.max() > 1
+        centres = (np.arange(risk.wide.shape[0]) + 0.5) * risk.block - 0.5
+        expected = np.column_stack([np.interp(np.arange(risk.shape[0]), centres, column) for column in risk.wide.T])
+        np.testing.assert_allclose(whole, expected, rtol=1e-6, atol=1e-9)
+        rng = np.random.default_rng(resolution)
+        rows, cols = rng.integers(0, risk.shape[0], 500), rng.integers(0, risk.shape[1], 500)
+        np.testing.assert_array_equal(risk.at(rows, cols), whole[rows, cols])
+        np.testing.assert_array_equal(risk.rows(slice(3, 40)), whole[3:40])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -55,9 +56,9 @@ class Grid:
     def bounds(self) -> BBox:
         return rasterio.transform.array_bounds(*self.shape, self.transform)[:4]
 
-    @property
+    @cached_property
     def key(self) -> tuple:
-        """Hashable identity, for caches."""
+        """Hashable identity, for caches (found once: the CRS's WKT takes a while to write)."""
         return (self.crs.to_wkt(), tuple(self.transform)[:6], self.shape)
 
     def window(self, mask: np.ndarray) -> tuple["Grid", tuple[slice, slice]]:

@@ -1,6 +1,6 @@
 """Benchmark (run by hand): the monthly timeline 2012-2023 on the embedded data, four ways.
 
-    python bench/timeline.py [--resolution 5000] [--rounds 3] [--conflict off penalty]
+    python bench/timeline.py [--resolution 5000] [--rounds 3] [--conflict off penalty] [--profile]
 
 - naive: one full run per date (`analysis.coverage` on each date, on one engine that keeps the grid,
   population and road friction between dates, as a Python user would);
@@ -14,12 +14,15 @@
 Rounds are interleaved (naive, no reuse, in-process, cluster, then again); each round starts from a fresh
 engine (cleared caches; the workers keep their loaded dataset, as a sweep's workers do). Prints best and
 median seconds and the ratios to naive, and checks that every way gives the same coverage. The machine load
-is printed before and after.
+is printed before and after. --profile: instead, where one in-process run's time goes (cProfile, after a warm-up run;
+the profiler adds about a fifth).
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import time
 from dataclasses import replace
@@ -70,7 +73,18 @@ def main() -> None:
     parser.add_argument("--resolution", type=float, default=5000.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--conflict", nargs="+", default=["off", "penalty"], choices=["off", "penalty", "avoid"])
+    parser.add_argument("--profile", action="store_true", help="profile one in-process run instead")
     args = parser.parse_args()
+    if args.profile:
+        dataset = load_dataset()
+        for conflict in args.conflict:
+            params = AccessParams(resolution_m=args.resolution, conflict=ConflictParams(mode=conflict))
+            in_process(dataset, params)  # warm-up: numba, file caches
+            print(f"conflict {conflict}: one in-process timeline")
+            profile = cProfile.Profile()
+            profile.runcall(in_process, dataset, params)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(r"geo_justice|ndimage", 25)
+        return
 
     import dask
     from distributed import Client, LocalCluster

@@ -284,16 +284,24 @@ class Engine:
         return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, params: FrictionParams) -> np.ndarray:
-        """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs."""
-        rows, cols, inside = grid.cells(facilities.geometry)
-        if not inside.all():
-            names = ", ".join(facilities.loc[~inside, "name"])
-            raise ValueError(f"facilities outside the analysis grid: {names}")
-        base = self.base_friction(grid, params)
-        blocked = base.codes[rows, cols] == base.impassable
-        for i in np.flatnonzero(blocked):
-            rows[i], cols[i] = nearest_passable(base, int(rows[i]), int(cols[i]))
-        return np.column_stack([rows, cols])
+        """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs. Each
+        point's cell is remembered per grid and friction: what-ifs and timelines place the same points again."""
+        points = list(zip(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()))
+        placed = self._cached(self._base_key(grid, params, "placed points") + (getattr(facilities.crs, "srs", None),), dict,
+                              lambda found: 0)
+        new = [i for i, point in enumerate(points) if point not in placed]
+        if new:
+            fresh = facilities.iloc[new]
+            rows, cols, inside = grid.cells(fresh.geometry)
+            if not inside.all():
+                names = ", ".join(fresh.loc[~inside, "name"])
+                raise ValueError(f"facilities outside the analysis grid: {names}")
+            base = self.base_friction(grid, params)
+            blocked = base.codes[rows, cols] == base.impassable
+            for i in np.flatnonzero(blocked):
+                rows[i], cols[i] = nearest_passable(base, int(rows[i]), int(cols[i]))
+            placed.update({points[i]: (int(r), int(c)) for i, r, c in zip(new, rows, cols)})
+        return np.array([placed[point] for point in points], dtype=np.int64).reshape(-1, 2)
 
     def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from layers.parsed import cache_dir, mark_used, store
 
-KEEP = 8
+KEEP = 64  # a monthly timeline over 2012-2023 asks for 12 years of population per grid
 KEEP_BYTES = 2**30
 MAX_BYTES = 512 * 2**20
 _PACKAGES = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "layers")

@@ -144,3 +144,24 @@ def test_the_grid_cache_keeps_the_newest_grids_within_its_byte_budget(tmp_path, 
     rebuilt = []
     grid_cache.load_or_build(("test", 0), lambda: rebuilt.append(0) or np.zeros(1000))
     assert rebuilt == [0]  # the oldest went first
+
+
+def test_a_timeline_finds_all_twelve_years_of_population_on_a_second_run(dataset, tmp_path, monkeypatch):
+    """A monthly timeline 2012-2023 asks for 12 years of population on its grid; kept on disk, a second run
+    (a new engine, as a new process) builds none of them again and reads back what a fresh build gives."""
+    from geo_justice import grid_cache
+    from geo_justice.access import Engine
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    years = [f"{year}-06-30" for year in range(2012, 2024)]
+    grid = Engine(dataset).grid(20_000)
+    first = [Engine(dataset).population(grid, as_of) for as_of in years]
+    assert len({round(float(p.sum())) for p in first}) == len(years)  # one population a year
+
+    def must_not_build(key, build):
+        raise AssertionError(f"built again: {key}")
+    builds = grid_cache.load_or_build
+    monkeypatch.setattr(grid_cache, "load_or_build", lambda key, build: builds(key, lambda: must_not_build(key, build)))
+    again = [Engine(dataset).population(grid, as_of) for as_of in years]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)

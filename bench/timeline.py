@@ -15,7 +15,7 @@ Rounds are interleaved (naive, no reuse, in-process, cluster, then again); each 
 engine (cleared caches; the workers keep their loaded dataset, as a sweep's workers do). Prints best and
 median seconds and the ratios to naive, and checks that every way gives the same coverage. The machine load
 is printed before and after. --profile: instead, where one in-process run's time goes (cProfile, after a warm-up run;
-the profiler adds about a fifth).
+the profiler slows the run down).
 """
 from __future__ import annotations
 

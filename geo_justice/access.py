@@ -288,7 +288,7 @@ class Engine:
         point's cell is remembered per grid and friction: what-ifs and timelines place the same points again."""
         points = list(zip(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()))
         placed = self._cached(self._base_key(grid, params, "placed points") + (getattr(facilities.crs, "srs", None),), dict,
-                              lambda found: 0)
+                              lambda found: 1 << 12)  # a few kilobytes: counted, so the budget bounds them too
         new = [i for i, point in enumerate(points) if point not in placed]
         if new:
             fresh = facilities.iloc[new]

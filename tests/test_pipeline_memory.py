@@ -55,9 +55,9 @@ def test_compact_base_friction_and_block_built_friction_equal_the_whole_grid_arr
 
 def test_the_risk_surface_read_by_cells_rows_or_whole_grid_is_linear_between_its_block_rows(dataset):
     """The risk is held as one row per block of rows (4 bytes a cell are never kept): on the embedded data at
-    1 km and 2 km, the whole grid equals numpy's linear interpolation (np.interp, clamped at the ends) of those
+    1.5 km and 2 km, the whole grid equals numpy's linear interpolation (np.interp, clamped at the ends) of those
     rows at every cell's centre, and any cell or block of rows reads the same values as the whole grid."""
-    for resolution in (1000, 2000):
+    for resolution in (1500, 2000):
         engine = Engine(dataset)
         params = engine.complete(AccessParams(resolution_m=resolution))
         risk = engine.friction(engine.grid(resolution), params).risk

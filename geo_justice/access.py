@@ -238,7 +238,8 @@ class Engine:
 
     def _release_search_layers(self, grid: Grid, params: AccessParams) -> None:
         """Let the cache evict what only searches use (friction, prepared surface, base friction, barrier cells)
-        once this question has searched: at fine resolutions they must not be held while the population is built."""
+        once this question has searched: at fine resolutions they must not be held while the population is built.
+        Asked again later (a scenario on this answer), they come from the cache unless the budget made them go."""
         params = self.complete(params)
         self.cache.release(self._friction_key(grid, params), self._friction_key(grid, params, "surface"),
                            self._base_key(grid, params.friction), self._base_key(grid, params.friction, "barrier cells"))
@@ -346,6 +347,7 @@ class Engine:
             minutes, label = self.onto_banks(grid, params, result.minutes, result.label)
             population = None
             if people:
+                self._release_search_layers(grid, params)
                 step("population")
                 population = self.population(grid, params.as_of)
             return Access(params, self.dataset.version, grid, facilities, sites, minutes, label,

@@ -95,7 +95,7 @@ class RiskSurface:
         if self.wide is None:
             return np.zeros(np.broadcast(rows, cols).shape, dtype=np.float32)
         low, high, weight = _between(rows, self.block, self.wide.shape[0])
-        return (self.wide[low, cols] * (1 - weight) + self.wide[high, cols] * weight).astype(np.float32)
+        return _lerp(self.wide[low, cols], self.wide[high, cols], weight).astype(np.float32)
 
     def values(self, block_rows: int = 512) -> np.ndarray:
         """The whole grid, float32 (built in blocks of rows: no float64 temporaries of the grid's size)."""
@@ -136,7 +136,13 @@ def _upsample(values: np.ndarray, block: int, size: int, axis: int, rows: slice 
     fine cells `rows` of them)."""
     low, high, weight = _between(np.arange(size)[rows], block, values.shape[axis])
     weight = weight.reshape([-1 if a == axis else 1 for a in range(values.ndim)])
-    return np.take(values, low, axis=axis) * (1 - weight) + np.take(values, high, axis=axis) * weight
+    return _lerp(np.take(values, low, axis=axis), np.take(values, high, axis=axis), weight)
+
+
+def _lerp(low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """low + weight of the way to high, in the one order of operations every reader of the risk uses (so a cell
+    read alone equals the same cell read with the whole grid, bit for bit)."""
+    return low * (1 - weight) + high * weight
 
 
 def risk_multiplier(risk: np.ndarray, params: ConflictParams) -> np.ndarray:

@@ -21,7 +21,7 @@ from . import grid_cache
 from .banks import reach_barrier_cells
 from .cache import ResultCache
 from .cancel import checkpoint
-from .conflict import ConflictParams, RiskSurface
+from .conflict import ConflictParams, PlacedIncidents, RiskSurface, place_incidents
 from .dates import iso_date
 from .facilities import Mode, counting_facilities
 from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
@@ -252,10 +252,19 @@ class Engine:
         base = self.base_friction(grid, params.friction)
 
         def compute() -> Friction:
-            built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base)
+            placed = None if params.conflict.mode == "off" else self.placed_incidents(grid)
+            built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base,
+                                   placed=placed)
             surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size, built.crossing_minutes))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
+
+    def placed_incidents(self, grid: Grid) -> PlacedIncidents | None:
+        """The dataset's incidents on `grid` (cached: the risk of every date selects its window from them)."""
+        incidents = self.dataset.incidents
+        if incidents is None:
+            return None
+        return self._cached(("placed incidents", self.dataset.version, grid.key), lambda: place_incidents(grid, incidents))
 
     def surface(self, grid: Grid, params: AccessParams) -> Surface:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""

@@ -11,7 +11,7 @@ import scipy
 
 from .defaults import AVOID_RISK, BANDWIDTH_KM, CONFLICT_MODE, CONFLICT_WINDOW_DAYS, HALF_LIFE_DAYS, PENALTY
 from .grid import Grid
-from .licence_floors import above_floor
+from .licence_floors import CELL, MINIMUM, above_floor
 
 ConflictMode = Literal["off", "penalty", "avoid"]
 
@@ -62,7 +62,60 @@ def recent_incidents(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, window_da
 def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
     age_days = (as_of - incidents["date"]).dt.days.to_numpy(dtype=float)
     fatalities = incidents["fatalities"].fillna(0).to_numpy(dtype=float)
+    return _weights(age_days, fatalities, params)
+
+
+def _weights(age_days: np.ndarray, fatalities: np.ndarray, params: ConflictParams) -> np.ndarray:
     return (1 + params.fatality_weight * fatalities) * 0.5 ** (age_days / params.half_life_days)
+
+
+@dataclass(frozen=True)
+class PlacedIncidents:
+    """Every incident's date, fatalities (0 where unknown) and cell on one grid, found once: a timeline's dates then
+    select their windows from these arrays instead of filtering and projecting the incidents again. Rows keep
+    the incidents' order, so a window's sums add up in the same order as `recent_incidents` gives."""
+
+    dates: np.ndarray  # datetime64[ns]
+    fatalities: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    inside: np.ndarray
+    floor_cell: np.ndarray  # per incident, its licence-floor cell's code, -1 where no floor applies
+    floor_min: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.dates, self.fatalities, self.rows, self.cols, self.inside, self.floor_cell,
+                                      self.floor_min))
+
+    def window(self, as_of: pd.Timestamp, window_days: int) -> np.ndarray:
+        """Indices of the incidents `recent_incidents` keeps for the same window (in the incidents' order)."""
+        end = np.datetime64(as_of, "ns")
+        start = end - np.timedelta64(window_days, "D")
+        chosen = np.flatnonzero((self.dates > start) & (self.dates <= end))
+        cell = self.floor_cell[chosen]
+        if (cell < 0).all():
+            return chosen
+        counts = np.bincount(cell[cell >= 0], minlength=int(self.floor_cell.max()) + 1)
+        return chosen[(cell < 0) | (counts[np.maximum(cell, 0)] >= self.floor_min[chosen])]
+
+    def weights(self, chosen: np.ndarray, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
+        """`incident_weights` of the incidents `chosen` on `as_of`."""
+        age = (np.datetime64(as_of, "ns") - self.dates[chosen]) // np.timedelta64(1, "D")
+        return _weights(age.astype(float), self.fatalities[chosen], params)
+
+
+def place_incidents(grid: Grid, incidents: gpd.GeoDataFrame) -> PlacedIncidents:
+    """The incidents on `grid` (see `PlacedIncidents`)."""
+    rows, cols, inside = grid.cells(incidents.geometry)
+    if CELL in incidents.columns:
+        codes, _ = pd.factorize(incidents[CELL])  # -1 for rows without a floor cell
+        minimum = incidents[MINIMUM].to_numpy(dtype=np.int64)
+    else:
+        codes, minimum = np.full(len(incidents), -1), np.zeros(len(incidents), dtype=np.int64)
+    return PlacedIncidents(incidents["date"].to_numpy(dtype="datetime64[ns]"),
+                           incidents["fatalities"].fillna(0).to_numpy(dtype=float), rows, cols, inside,
+                           np.asarray(codes, dtype=np.int64), minimum)
 
 
 @dataclass(frozen=True)
@@ -106,18 +159,21 @@ class RiskSurface:
         return out
 
 
-def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams) -> RiskSurface:
-    """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km`."""
+def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Timestamp, params: ConflictParams,
+                 placed: PlacedIncidents | None = None) -> RiskSurface:
+    """Weighted incidents per 1,000 km², smoothed with a Gaussian kernel of `bandwidth_km`. `placed`: the
+    incidents already on `grid` (`place_incidents`), for many dates."""
     if incidents is None or params.mode == "off":
         return RiskSurface(grid.shape)
-    recent = recent_incidents(incidents, as_of, params.window_days)
-    if recent.empty:
+    placed = place_incidents(grid, incidents) if placed is None else placed
+    chosen = placed.window(as_of, params.window_days)
+    if chosen.size == 0:
         return RiskSurface(grid.shape)
+    chosen = chosen[placed.inside[chosen]]
     # smooth on blocks of about a quarter of the bandwidth, then interpolate back: same surface, far less work
     block = max(1, int(params.bandwidth_km * 1000 / (4 * grid.cell_size)))
     coarse = np.zeros((-(-grid.shape[0] // block), -(-grid.shape[1] // block)))
-    rows, cols, inside = grid.cells(recent.geometry)
-    np.add.at(coarse, (rows[inside] // block, cols[inside] // block), incident_weights(recent, as_of, params)[inside])
+    np.add.at(coarse, (placed.rows[chosen] // block, placed.cols[chosen] // block), placed.weights(chosen, as_of, params))
     sigma = params.bandwidth_km * 1000 / (grid.cell_size * block)
     coarse = scipy.ndimage.gaussian_filter(coarse, sigma=sigma, mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
@@ -134,6 +190,8 @@ def _between(fine: np.ndarray, block: int, count: int) -> tuple[np.ndarray, np.n
 def _upsample(values: np.ndarray, block: int, size: int, axis: int, rows: slice = slice(None)) -> np.ndarray:
     """Linear interpolation of block-averaged `values` back to `size` fine cells along `axis` (only the
     fine cells `rows` of them)."""
+    if block == 1:  # each cell is its own block: the interpolation gives every value back (weight 0)
+        return values[(slice(None),) * axis + (rows,)]
     low, high, weight = _between(np.arange(size)[rows], block, values.shape[axis])
     weight = weight.reshape([-1 if a == axis else 1 for a in range(values.ndim)])
     return _lerp(np.take(values, low, axis=axis), np.take(values, high, axis=axis), weight)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,12 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
     Columns: region, population, then per T: nominal_T, actual_T, nominal_share_T, actual_share_T, lost_T
     (lost = nominal - actual: people who lose access through closure or relocation).
     """
+    return pd.DataFrame(coverage_columns(nominal, actual, regions, thresholds))  # in one go: a column at a time costs more
+
+
+def coverage_columns(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> dict[str, Any]:
+    """The columns of `coverage_table` (region names as a list, the rest as arrays): a timeline gathers many
+    dates' columns before it makes one table."""
     population = actual.population
     totals = np.append(region_sums(population, regions), population.sum())
     columns = {"region": regions.names + [ALL], "population": totals}
@@ -44,4 +51,4 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
             columns[f"nominal_share_{name}"] = np.where(totals > 0, within["nominal"][i] / totals, np.nan)
             columns[f"actual_share_{name}"] = np.where(totals > 0, within["actual"][i] / totals, np.nan)
             columns[f"lost_{name}"] = within["nominal"][i] - within["actual"][i]
-    return pd.DataFrame(columns)  # built in one go: a column at a time costs more than the sums
+    return columns

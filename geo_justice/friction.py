@@ -8,7 +8,7 @@ import pandas as pd
 
 from layers.catalog import Dataset
 
-from .conflict import ConflictParams, RiskSurface, risk_multiplier, risk_surface
+from .conflict import ConflictParams, PlacedIncidents, RiskSurface, risk_multiplier, risk_surface
 from .defaults import OFFROAD_KMH
 from .grid import Grid
 
@@ -143,11 +143,12 @@ def base_friction(grid: Grid, dataset: Dataset, params: FrictionParams) -> BaseF
 
 
 def build_friction(grid: Grid, dataset: Dataset, as_of: pd.Timestamp, params: FrictionParams,
-                   conflict: ConflictParams, base: BaseFriction | None = None, block_rows: int = 512) -> Friction:
+                   conflict: ConflictParams, base: BaseFriction | None = None, block_rows: int = 512,
+                   placed: PlacedIncidents | None = None) -> Friction:
     """The full friction surface on `as_of`: base friction times the insecurity multiplier (built in blocks
-    of rows, so no whole-grid temporaries)."""
+    of rows, so no whole-grid temporaries). `placed`: the dataset's incidents already on `grid`."""
     base = base_friction(grid, dataset, params) if base is None else base
-    risk = risk_surface(grid, dataset.incidents, as_of, conflict)
+    risk = risk_surface(grid, dataset.incidents, as_of, conflict, placed)
     minutes = np.empty(grid.shape)
     for start in range(0, grid.shape[0], block_rows):
         rows = slice(start, start + block_rows)

@@ -327,18 +327,21 @@ def _point(place: Place):
     return gpd.points_from_xy([place.lon], [place.lat])[0]
 
 
-def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFrame, *, incremental: bool = True) -> Access:
+def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFrame, *, incremental: bool = True,
+                   max_minutes: float = np.inf, sites: tuple[gpd.GeoDataFrame, np.ndarray] | None = None) -> Access:
     """Access with `facilities` counting instead of the baseline's, on the baseline's grid and friction.
 
     Incremental: only the catchments of removed sites are cleared and recomputed from their borders, and
     only where added sites are nearer is anything searched; the minutes equal a full recomputation. With
     an engine whose friction differs from the baseline's (a scenario's crossings), pass incremental=False.
+    `max_minutes`: nothing is searched beyond it (a baseline searched to the same limit is updated as well).
+    `sites`: `engine.place_sites` of `facilities`, when the caller has it.
     """
     grid, params = baseline.grid, baseline.params
     surface = engine.surface(grid, params)
-    facilities, sites = engine.place_sites(grid, facilities, params)
+    facilities, sites = engine.place_sites(grid, facilities, params) if sites is None else sites
     if not incremental:
-        result = travel_time(surface, grid.cell_size, sites, neighbours=params.neighbours)
+        result = travel_time(surface, grid.cell_size, sites, neighbours=params.neighbours, max_minutes=max_minutes)
     else:
         new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(sites)}
         relabel = np.array([new_index.get((int(r), int(c)), -1) for r, c in baseline.site_cells], dtype=np.int32)
@@ -346,7 +349,7 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, baseline.label),
-                             relabel=relabel)
+                             relabel=relabel, max_minutes=max_minutes)
     minutes, label = engine.onto_banks(grid, params, result.minutes, result.label)
     return Access(params, engine.dataset.version, grid, facilities, sites, minutes, label,
                   baseline.population, baseline.risk)

@@ -150,7 +150,7 @@ def date_chunks(dates: Sequence[str], pieces: int) -> list[list[str]]:
     return out
 
 
-def _timeline_chunk(engine: Engine, params: AccessParams, dates: list[str], thresholds: tuple[float, ...]) -> list[pd.DataFrame]:
+def _timeline_chunk(engine: Engine, params: AccessParams, dates: list[str], thresholds: tuple[float, ...]) -> pd.DataFrame:
     return date_rows(engine, params, dates, thresholds)
 
 
@@ -165,8 +165,8 @@ def timeline_sweep(spec: DatasetSpec, params: AccessParams, start: str, end: str
     engine = (engines or {}).get(spec) or engine_for(spec)
     dates = timeline_dates(engine.dataset.events, start, end, step, force=force)
     if scheduler is None and workers is None and not chunks:  # one run here, progress date by date
-        frames = date_rows(engine, params, dates, thresholds, progress=progress)
-        return assemble(engine, params, dates, thresholds, step, frames,
+        rows = date_rows(engine, params, dates, thresholds, progress=progress)
+        return assemble(engine, params, dates, thresholds, step, [rows],
                         {"scheduler": "in-process", "runs": 1, "incremental": True})
     runs = date_chunks(dates, chunks or 2 * (workers or 2))
     tasks = [Task(f"timeline {run[0]}..{run[-1]}", spec, _timeline_chunk, (params, run, thresholds), len(run))
@@ -174,7 +174,7 @@ def timeline_sweep(spec: DatasetSpec, params: AccessParams, start: str, end: str
     results = run_tasks(tasks, engines=engines, scheduler=scheduler, workers=workers, progress=progress)
     execution = {"scheduler": scheduler or (f"LocalCluster of {workers} workers" if workers else "in-process"),
                  "runs": len(tasks), "incremental": True}
-    return assemble(engine, params, dates, thresholds, step, (frame for run in results for frame in run), execution)
+    return assemble(engine, params, dates, thresholds, step, results, execution)
 
 
 def _coverage_task(engine: Engine, params: AccessParams, thresholds: tuple[float, ...],

@@ -36,11 +36,10 @@ from layers.vocabulary import STATUSES
 
 from .access import Access, AccessParams, Engine
 from .defaults import DEFAULT_THRESHOLDS
-from .coverage import ALL, coverage_table
+from .coverage import ALL, coverage_columns
 from .dates import iso_date
 from .facilities import counting
 from .grid import Grid, polygons
-from .licence_floors import above_floor
 from .manifest import _plain, run_manifest
 from .people import analysis_year
 from .scenarios import updated_access
@@ -77,29 +76,33 @@ def timeline_dates(dataset_events: pd.DataFrame, start: str, end: str, step: str
     return [d.strftime("%Y-%m-%d") for d in dates]
 
 
+@dataclass(frozen=True)
+class Window:
+    """The incidents of the conflict window before a date (the rows `conflict.recent_incidents` selects): how
+    many and their fatalities (0 where unknown)."""
+
+    incidents: int
+    fatalities: float
+
+
 class IncidentWindows:
-    """The incidents of the conflict window before a date, the rows `conflict.recent_incidents` selects, without
-    their geometry (what the per-date summary and the reuse test need), sliced from one date-sorted table."""
+    """The conflict window before each date, selected from the incidents placed on the grid once."""
 
-    def __init__(self, engine: Engine):
-        incidents = engine.dataset.incidents
-        frame = (pd.DataFrame({"date": pd.to_datetime([]), "fatalities": []}) if incidents is None
-                 else pd.DataFrame(incidents.drop(columns=incidents.geometry.name)))
-        self._frame = frame.sort_values("date", kind="stable").reset_index(drop=True)
-        self._dates = self._frame["date"].to_numpy()
+    def __init__(self, engine: Engine, grid: Grid):
+        self._placed = engine.placed_incidents(grid)
 
-    def before(self, params: AccessParams) -> pd.DataFrame:
+    def before(self, params: AccessParams) -> Window:
         """Incidents dated in (as_of - window, as_of], without cells under their licence floor."""
-        end = pd.Timestamp(params.as_of)
-        start = end - pd.Timedelta(days=params.conflict.window_days)
-        first, last = np.searchsorted(self._dates, [start.to_datetime64(), end.to_datetime64()], side="right")
-        return above_floor(self._frame.iloc[first:last])
+        if self._placed is None:
+            return Window(0, 0.0)
+        chosen = self._placed.window(pd.Timestamp(params.as_of), params.conflict.window_days)
+        return Window(int(chosen.size), float(self._placed.fatalities[chosen].sum()))
 
 
-def conflict_state(params: AccessParams, recent: pd.DataFrame) -> str | None:
+def conflict_state(params: AccessParams, recent: Window) -> str | None:
     """What the friction of `params` depends on beyond the fixed layers: None when no incident weighs on it
     (conflict off, or none in the window `recent`), else the date (weights decay with age)."""
-    if params.conflict.mode == "off" or recent.empty:
+    if params.conflict.mode == "off" or recent.incidents == 0:
         return None
     return params.as_of
 
@@ -136,6 +139,11 @@ class FacilityStates:
         return self._memo(key, lambda: counting(self.at(params.kind, date), mode=params.mode, tiers=params.tiers,
                                                 vocabulary=tuple(self.dataset.tiers)))
 
+    def places(self, params: AccessParams, date: str) -> tuple:
+        """The counting places of `counting(params, date)`: what travel time depends on."""
+        key = ("places", params.kind, params.mode, params.tiers, self._period(date))
+        return self._memo(key, lambda: _places(self.counting(params, date)))
+
     def counts(self, date: str) -> dict[str, int]:
         return self._memo(("counts", self._period(date)), lambda: facility_counts(self, date))
 
@@ -152,15 +160,16 @@ class DateWalker:
     """Nominal and actual access date after date, reusing the previous date's answer where it can.
 
     `incremental=False` computes every date in full with `Engine.access` (the naive reference, and the equality
-    tests' answer).
+    tests' answer). `reach`: minutes beyond which nothing is searched (inf and no label there): every time
+    within it equals a full search's.
     """
 
-    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True,
+    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True, reach: float = np.inf,
                  states: FacilityStates | None = None, windows: IncidentWindows | None = None):
-        self.engine, self.params, self.incremental = engine, params, incremental
-        self.states = states or FacilityStates(engine)
-        self.windows = windows or IncidentWindows(engine)
+        self.engine, self.params, self.incremental, self.reach = engine, params, incremental, reach
         self.grid: Grid = engine.grid(params.resolution_m)
+        self.states = states or FacilityStates(engine)
+        self.windows = windows or IncidentWindows(engine, self.grid)
         self._people: tuple[int, np.ndarray] | None = None  # the year of the last date and its people
         self._sites: dict[tuple, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
         self._last: _State | None = None
@@ -172,7 +181,7 @@ class DateWalker:
             self._people = (year, self.engine.population(self.grid, date))
         return self._people[1]
 
-    def at(self, date: str, recent: pd.DataFrame | None = None) -> tuple[Access, Access, str]:
+    def at(self, date: str, recent: Window | None = None) -> tuple[Access, Access, str]:
         """(nominal, actual, how) on `date`; how is reused, incremental or full. `recent`: the incidents of the
         conflict window before `date`, when the caller has them."""
         engine = self.engine
@@ -189,15 +198,16 @@ class DateWalker:
             self._last = _State(conflict, state, last.places, access)
             return access["nominal"], access["actual"], REUSED
         facilities = {mode: self.states.counting(p, date) for mode, p in params.items()}
-        places = {mode: _places(f) for mode, f in facilities.items()}
+        places = {mode: self.states.places(p, date) for mode, p in params.items()}
         access: dict[str, Access] = {}
         if last is not None and last.conflict == conflict:
             for mode in ("nominal", "actual"):
                 if last.places[mode] == places[mode]:
                     access[mode] = replace(last.access[mode], params=params[mode], population=population)
                 else:
-                    access[mode] = replace(updated_access(engine, last.access[mode], facilities[mode]), params=params[mode],
-                                           population=population)
+                    update = updated_access(engine, last.access[mode], facilities[mode], max_minutes=self.reach,
+                                            sites=self._placed(params[mode], facilities[mode], places[mode]))
+                    access[mode] = replace(update, params=params[mode], population=population)
             changed = any(last.places[m] != places[m] for m in places)
             how = INCREMENTAL if changed else REUSED
         else:
@@ -211,19 +221,27 @@ class DateWalker:
         """Both modes on the date's friction: nominal by one search (what `Engine.access` computes), actual from
         it by the incremental update (its minutes equal a full search's, as in `Engine.nominal_and_actual`)."""
         engine, grid, nominal = self.engine, self.grid, params["nominal"]
-        key = ("nominal", places["nominal"])
-        if key not in self._sites:  # sites depend on the facilities and the fixed layers, not on the date's friction
-            self._sites[key] = engine.place_sites(grid, facilities["nominal"], nominal)
-        sited, sites = self._sites[key]
+        sited, sites = self._placed(nominal, facilities["nominal"], places["nominal"])
         friction = engine.friction(grid, nominal)
-        result = travel_time(engine.surface(grid, nominal), grid.cell_size, sites, neighbours=nominal.neighbours)
+        result = travel_time(engine.surface(grid, nominal), grid.cell_size, sites, neighbours=nominal.neighbours,
+                             max_minutes=self.reach)
         minutes, label = engine.onto_banks(grid, nominal, result.minutes, result.label)
         access = {"nominal": Access(nominal, engine.dataset.version, grid, sited, sites, minutes, label, population,
                                     friction.risk)}
-        access["actual"] = (replace(access["nominal"], params=params["actual"]) if places["actual"] == places["nominal"]
-                            else replace(updated_access(engine, access["nominal"], facilities["actual"]),
-                                         params=params["actual"]))
+        if places["actual"] == places["nominal"]:
+            access["actual"] = replace(access["nominal"], params=params["actual"])
+        else:
+            sites_actual = self._placed(params["actual"], facilities["actual"], places["actual"])
+            access["actual"] = replace(updated_access(engine, access["nominal"], facilities["actual"], max_minutes=self.reach,
+                                                      sites=sites_actual), params=params["actual"])
         return access
+
+    def _placed(self, params: AccessParams, facilities: gpd.GeoDataFrame, places: tuple) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+        """`Engine.place_sites` of `facilities`, once per set of places: sites depend on the facilities and the
+        fixed layers, not on the date's friction."""
+        if places not in self._sites:
+            self._sites[places] = self.engine.place_sites(self.grid, facilities, params)
+        return self._sites[places]
 
 
 def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
@@ -238,53 +256,46 @@ def facility_counts(states: FacilityStates, date: str) -> dict[str, int]:
     return counts
 
 
-def conflict_summary(params: AccessParams, actual: Access, recent: pd.DataFrame) -> dict[str, float]:
+def conflict_summary(params: AccessParams, actual: Access, recent: Window) -> dict[str, float]:
     """Incidents and fatalities in the conflict window before the date (`recent`), and people where risk is high."""
     population, risk = actual.population, actual.risk.values()
     total = population.sum()
-    return {"incidents_in_window": int(len(recent)), "fatalities_in_window": float(recent["fatalities"].fillna(0).sum()),
+    return {"incidents_in_window": recent.incidents, "fatalities_in_window": recent.fatalities,
             "people_high_risk": float(population[risk > params.conflict.avoid_risk].sum()),
             "mean_risk": float((population * risk).sum() / total) if total else float("nan")}
 
 
 def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresholds: tuple[float, ...], *,
-              incremental: bool = True, progress: DateProgress | None = None) -> list[pd.DataFrame]:
-    """Per date, in order: the coverage table (one row per region and 'All') with the date, how its access
-    was obtained, the facility counts and the conflict summary. Consecutive dates share work."""
-    states, windows = FacilityStates(engine), IncidentWindows(engine)
-    walker = DateWalker(engine, params, incremental=incremental, states=states, windows=windows)
-    out: list[pd.DataFrame] = []
+              incremental: bool = True, progress: DateProgress | None = None) -> pd.DataFrame:
+    """Per date, in order, the rows of its coverage table (one per region and 'All') with the date, how its
+    access was obtained, the facility counts and the conflict summary, as one table. Consecutive dates share
+    work, and travel time is searched no farther than the largest threshold (nothing beyond it counts)."""
+    walker = DateWalker(engine, params, incremental=incremental, reach=max(thresholds))
+    columns: dict[str, list] = {}
+    coverage: dict[str, Any] = {}
     previous = None
     regions = engine.regions(walker.grid)
-    coverage_columns: list[str] = []
     for date in dates:
         dated = replace(params, as_of=date)
-        recent = windows.before(dated)
+        recent = walker.windows.before(dated)
         nominal, actual, how = walker.at(date, recent)
-        if how == REUSED and out and actual.population is previous:  # same minutes, same people: same coverage
-            table = out[-1][coverage_columns]
-        else:
-            table = coverage_table(nominal, actual, regions, thresholds)
-            coverage_columns = list(table.columns)
-        extras = {"date": date, "computed": how, **states.counts(date), **conflict_summary(dated, actual, recent)}
-        out.append(_with_columns(table, extras))
+        if not (how == REUSED and coverage and actual.population is previous):  # else: same minutes and people
+            coverage = coverage_columns(nominal, actual, regions, thresholds)
+        rows = len(coverage["region"])
+        extras = {"date": date, "computed": how, **walker.states.counts(date), **conflict_summary(dated, actual, recent)}
+        for name, values in [*coverage.items(), *((n, [v] * rows) for n, v in extras.items())]:
+            columns.setdefault(name, []).extend(values)
         previous = actual.population
         if progress:
             progress(1)
-    return out
-
-
-def _with_columns(table: pd.DataFrame, values: dict[str, Any]) -> pd.DataFrame:
-    """`table` with one more column per value, the value on every row (as `assign` gives, built in one go)."""
-    columns = {name: table[name].to_numpy() for name in table.columns}
-    columns.update({name: np.full(len(table), value) for name, value in values.items()})
     return pd.DataFrame(columns)
 
 
 def assemble(engine: Engine, params: AccessParams, dates: Sequence[str], thresholds: tuple[float, ...], step: str,
              frames: Iterable[pd.DataFrame], execution: dict[str, Any]) -> "AnalysisResult":
-    """The timeline result from per-date frames: `timeline` (one row per date, all regions), `regions`
-    (one row per region and date) and `region_outlines` (one polygon per region), with the run manifest."""
+    """The timeline result from `date_rows` tables (runs of consecutive dates, in order): `timeline` (one row per
+    date, all regions), `regions` (one row per region and date) and `region_outlines` (one polygon per region),
+    with the run manifest."""
     from .analysis import AnalysisResult
 
     long = pd.concat(list(frames), ignore_index=True)
@@ -325,8 +336,8 @@ def timeline(engine: Engine, params: AccessParams, start: str, end: str, step: s
 
     thresholds = _thresholds(thresholds)
     dates = timeline_dates(engine.dataset.events, start, end, step, force=force)
-    frames = date_rows(engine, params, dates, thresholds, incremental=incremental, progress=progress)
-    return assemble(engine, params, dates, thresholds, step, frames, {"scheduler": "in-process", "incremental": incremental})
+    rows = date_rows(engine, params, dates, thresholds, incremental=incremental, progress=progress)
+    return assemble(engine, params, dates, thresholds, step, [rows], {"scheduler": "in-process", "incremental": incremental})
 
 
 def regions_geojson(result: "AnalysisResult") -> dict[str, Any]:

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.cli import main
-from geo_justice.conflict import ConflictParams, recent_incidents
+from geo_justice.conflict import ConflictParams, recent_incidents, risk_surface
+from geo_justice.licence_floors import public_dataset
 from geo_justice.timeline import date_rows, timeline
 
 from .conftest import ROOT
@@ -61,7 +62,7 @@ def test_incremental_equals_full_recomputation(dataset, monthly):
     table = monthly.summary
     assert set(table["computed"]) == {"full", "incremental", "reused"}
     dates = sorted(set(table.loc[table["computed"] != "reused", "date"]) | set(table["date"].iloc[::3]))
-    naive = pd.concat(date_rows(Engine(dataset), OFF, dates, (30.0, 60.0, 120.0, 240.0), incremental=False))
+    naive = date_rows(Engine(dataset), OFF, dates, (30.0, 60.0, 120.0, 240.0), incremental=False)
     assert set(naive["computed"]) == {"full"}
     expected = naive.set_index(["date", "region"]).sort_index()
     overall = table.set_index("date").loc[dates]
@@ -79,9 +80,8 @@ def test_conflict_penalty_timeline_equals_full_recomputation(dataset, window_day
     incremental updates and searches."""
     params = replace(PENALTY, conflict=ConflictParams(window_days=window_days))
     engine = Engine(dataset)
-    rows = date_rows(engine, params, [d.strftime("%Y-%m-%d") for d in pd.date_range("2012-02-01", "2013-10-01", freq="MS")],
+    table = date_rows(engine, params, [d.strftime("%Y-%m-%d") for d in pd.date_range("2012-02-01", "2013-10-01", freq="MS")],
                      (30.0, 60.0, 120.0, 240.0))
-    table = pd.concat(rows, ignore_index=True)
     dates = list(dict.fromkeys(table["date"]))
     overall = table[table["region"] == "All"]
     if window_days == 1:
@@ -92,10 +92,41 @@ def test_conflict_penalty_timeline_equals_full_recomputation(dataset, window_day
     windows = [recent_incidents(dataset.incidents, pd.Timestamp(d), window_days) for d in dates]
     assert overall["incidents_in_window"].tolist() == [len(w) for w in windows]
     assert overall["fatalities_in_window"].tolist() == [w["fatalities"].fillna(0).sum() for w in windows]
-    naive = pd.concat(date_rows(Engine(dataset), params, dates, (30.0, 60.0, 120.0, 240.0), incremental=False))
+    naive = date_rows(Engine(dataset), params, dates, (30.0, 60.0, 120.0, 240.0), incremental=False)
     columns = [c for c in naive.columns if c != "computed"]
     pd.testing.assert_frame_equal(table[columns].reset_index(drop=True), naive[columns].reset_index(drop=True),
                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("floors", [False, True], ids=["open-incidents", "licence-floors"])
+def test_each_dates_risk_is_the_gaussian_sum_of_the_incidents_of_its_window(dataset, floors):
+    """Each date's risk, its window chosen from the incidents placed on the grid once, equals at 5 km (a block is a
+    cell) the sum over the incidents `recent_incidents` keeps of weight x the truncated, normalised Gaussian
+    kernel around their cell, written out incident by incident. With licence floors (every incident restricted),
+    the window's sparse cells drop out."""
+    data = public_dataset(replace(dataset, incidents=dataset.incidents.assign(source_dataset="acled"))) if floors else dataset
+    engine = Engine(data)
+    grid = engine.grid(5000)
+    params = ConflictParams(mode="penalty")
+    sigma = params.bandwidth_km * 1000 / grid.cell_size
+    radius = int(3.0 * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel = np.outer(kernel, kernel) / kernel.sum() ** 2
+    for date in ("2012-06-01", "2016-03-01", "2020-01-01"):
+        as_of = pd.Timestamp(date)
+        recent = recent_incidents(data.incidents, as_of, params.window_days)
+        in_window = ((data.incidents["date"] > as_of - pd.Timedelta(days=params.window_days)) & (data.incidents["date"] <= as_of)).sum()
+        assert (len(recent) < in_window) if floors else (len(recent) == in_window > 50)
+        rows, cols, inside = grid.cells(recent.geometry)
+        age = (as_of - recent["date"]).dt.days.to_numpy()
+        weight = (1 + 0.5 * recent["fatalities"].fillna(0).to_numpy(float)) * 0.5 ** (age / 180)
+        expected = np.zeros((grid.shape[0] + 2 * radius, grid.shape[1] + 2 * radius))
+        for r, c, w in zip(rows[inside], cols[inside], weight[inside]):
+            expected[r:r + 2 * radius + 1, c:c + 2 * radius + 1] += w * kernel
+        expected = expected[radius:-radius, radius:-radius] * 1000 / grid.cell_area_km2
+        risk = risk_surface(grid, data.incidents, as_of, params, engine.placed_incidents(grid))
+        assert risk.block == 1 and expected.max() > 1
+        np.testing.assert_allclose(risk.values(), expected, rtol=1e-5, atol=1e-7)
 
 
 def test_closures_of_2012_and_reopenings_show(monthly):

@@ -170,12 +170,19 @@ def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Times
     if chosen.size == 0:
         return RiskSurface(grid.shape)
     chosen = chosen[placed.inside[chosen]]
+    if chosen.size == 0:  # every incident of the window lies beyond the grid
+        return RiskSurface(grid.shape)
     # smooth on blocks of about a quarter of the bandwidth, then interpolate back: same surface, far less work
     block = max(1, int(params.bandwidth_km * 1000 / (4 * grid.cell_size)))
     coarse = np.zeros((-(-grid.shape[0] // block), -(-grid.shape[1] // block)))
-    np.add.at(coarse, (placed.rows[chosen] // block, placed.cols[chosen] // block), placed.weights(chosen, as_of, params))
+    rows, cols = placed.rows[chosen] // block, placed.cols[chosen] // block
+    np.add.at(coarse, (rows, cols), placed.weights(chosen, as_of, params))
     sigma = params.bandwidth_km * 1000 / (grid.cell_size * block)
-    coarse = scipy.ndimage.gaussian_filter(coarse, sigma=sigma, mode="constant", truncate=3.0)
+    # smoothed only where the kernel reaches: beyond its radius (scipy's, for truncate=3) of every incident the
+    # surface is 0, and the window's edges inside the grid read zeros, as the whole grid's cells there are
+    radius = int(3.0 * sigma + 0.5)
+    near = (slice(max(rows.min() - radius, 0), rows.max() + radius + 1), slice(max(cols.min() - radius, 0), cols.max() + radius + 1))
+    coarse[near] = scipy.ndimage.gaussian_filter(coarse[near], sigma=sigma, mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
     return RiskSurface(grid.shape, block, _upsample(coarse, block, grid.shape[1], axis=1))
 

@@ -517,13 +517,14 @@ def travel_time(
     inner = (slice(PAD, PAD + rows), slice(PAD, PAD + cols))
     minutes, label = minutes[inner], label[inner]  # views: the padding is two cells wide, a copy would cost more
     beyond = minutes > max_minutes if max_minutes < np.inf else None
-    if beyond is not None:
-        minutes[beyond], label[beyond] = np.inf, -1
+    if beyond is not None:  # masked writes: no index arrays of the cells
+        np.copyto(minutes, np.inf, where=beyond)
+        np.copyto(label, -1, where=beyond)
     if not predecessors:
         return TravelTime(minutes, label, queue_bytes=queue_bytes)
     pred = _from_padded(pred[inner], cols)
     if beyond is not None:
-        pred[beyond] = -1
+        np.copyto(pred, -1, where=beyond)
     return TravelTime(minutes, label, pred, queue_bytes)
 
 

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy  # submodules load on first use (scipy's lazy loading): a command that needs none starts faster
+import shapely
 
 from layers.catalog import Dataset
 from layers.population import read_population
@@ -273,9 +274,11 @@ class Engine:
         key = self._friction_key(grid, params, "surface")
         return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
 
-    def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray,
+                   changed_rows: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and labels with barrier cells inside the country set from their quicker bank (see `banks`),
-        changed in place: pass a search's own result, not arrays someone else holds."""
+        changed in place: pass a search's own result, not arrays someone else holds. `changed_rows` (first, last + 1):
+        only there did the search change anything (an update: barrier cells elsewhere keep their banks' times)."""
         def barrier_cells() -> tuple[np.ndarray, np.ndarray]:
             base = self.base_friction(grid, params.friction)
             inside = self.inside(grid)
@@ -291,12 +294,16 @@ class Engine:
             return np.concatenate(rows), np.concatenate(cols)
         cells = self._cached(self._base_key(grid, params.friction, "barrier cells"), barrier_cells,
                              lambda c: c[0].nbytes + c[1].nbytes)
+        if changed_rows is not None:  # the barrier cells next to a changed row (the cells are in row order)
+            part = slice(*np.searchsorted(cells[0], (changed_rows[0] - 1, changed_rows[1] + 1)))
+            cells = (cells[0][part], cells[1][part])
         return reach_barrier_cells(minutes, label, self.friction(grid, params).minutes_per_metre, cells, grid.cell_size)
 
     def sources(self, grid: Grid, facilities: gpd.GeoDataFrame, params: FrictionParams) -> np.ndarray:
         """Grid cells of the facilities, moved to the nearest passable cell when a barrier covers theirs. Each
         point's cell is remembered per grid and friction: what-ifs and timelines place the same points again."""
-        points = list(zip(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()))
+        geometry = facilities.geometry.array
+        points = list(zip(shapely.get_x(geometry).tolist(), shapely.get_y(geometry).tolist()))
         placed = self._cached(self._base_key(grid, params, "placed points") + (getattr(facilities.crs, "srs", None),), dict,
                               lambda found: 1 << 12)  # a few kilobytes: counted, so the budget bounds them too
         new = [i for i, point in enumerate(points) if point not in placed]
@@ -318,8 +325,8 @@ class Engine:
         if facilities.empty:
             return facilities.assign(site=np.zeros(0, dtype=np.int64)), np.zeros((0, 2), dtype=np.int64)
         cells = self.sources(grid, facilities, params.friction)
-        sites, site = np.unique(cells, axis=0, return_inverse=True)
-        return facilities.assign(site=site.ravel()), sites
+        flat, site = np.unique(cells[:, 0] * grid.shape[1] + cells[:, 1], return_inverse=True)  # sites by row, column
+        return facilities.assign(site=site.ravel()), np.column_stack(np.divmod(flat, grid.shape[1]))
 
     def access(self, params: AccessParams | None = None, progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached); `params.as_of` None means the

@@ -350,7 +350,7 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
         result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, baseline.label),
                              relabel=relabel, max_minutes=max_minutes)
-    minutes, label = engine.onto_banks(grid, params, result.minutes, result.label)
+    minutes, label = engine.onto_banks(grid, params, result.minutes, result.label, result.changed_rows)
     return Access(params, engine.dataset.version, grid, facilities, sites, minutes, label,
                   baseline.population, baseline.risk)
 

@@ -27,6 +27,9 @@ over a stencil; it indexes with unsigned integers, which numba need not check fo
 """
 from __future__ import annotations
 
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +39,9 @@ KING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1))
 PAD = 2  # impassable border, as wide as the longest move: the search needs no bounds checks
 MAX_BUCKETS = 1 << 22  # the ring's most buckets (dearest / cheapest move); beyond, a heap
+SPLIT_CELLS = 1 << 20  # a previous result of this many cells or more is copied by two threads
+KEEP_LINKS_CELLS = 1 << 23  # each thread keeps the queue's back links of a grid of up to this many cells (32 MiB)
+_KEPT = threading.local()
 ABSENT = -1
 # The bucket search indexes with unsigned integers: numba then checks no index for being negative (a Python
 # index counting from the end), which takes the 16-neighbour search about 15% less time. Its steps are
@@ -47,17 +53,21 @@ ONE, TWO = np.uint64(1), np.uint64(2)
 class TravelTime:
     """Minutes to the nearest source (inf where none is reachable), its label (-1 there; int16, int32 past 32,766
     labels: see `label_dtype`) and, if asked, predecessors;
-    `queue_bytes`: the memory the bucket queue allocated (0 for the heap search, whose queue grows as needed)."""
+    `queue_bytes`: the memory the bucket queue allocated (0 for the heap search, whose queue grows as needed);
+    `changed_rows`: the rows (first, last + 1) outside which the search left its initial values as they were.
+    """
 
     minutes: np.ndarray
     label: np.ndarray
     predecessor: np.ndarray | None = None
     queue_bytes: int = 0
+    changed_rows: tuple[int, int] | None = None
 
 
+@functools.lru_cache(maxsize=64)
 def _stencil(neighbours: int, cell_size: float, ncols: int) -> tuple[np.ndarray, ...]:
     """Per move on the padded grid's flat index: offsets to the target and to the two cells it passes
-    (m1, m2), its kind and its cost weight.
+    (m1, m2), its kind and its cost weight (read-only arrays, made once per grid).
 
     kind 0: orthogonal; 1: diagonal, whose corner cells m1, m2 must not both be impassable (16 only);
     2: knight, crossing m1 (one step along its long axis) and m2 (one diagonal step).
@@ -74,7 +84,10 @@ def _stencil(neighbours: int, cell_size: float, ncols: int) -> tuple[np.ndarray,
     m2r = np.where(knight, np.sign(dr), 0)
     m2c = np.where(knight, np.sign(dc), dc)
     weight = cell_size * np.hypot(dr, dc) / np.where(knight, 4.0, 2.0)
-    return dr * width + dc, m1r * width + m1c, m2r * width + m2c, kind, weight
+    stencil = (dr * width + dc, m1r * width + m1c, m2r * width + m2c, kind, weight)
+    for array in stencil:
+        array.flags.writeable = False
+    return stencil
 
 
 @njit(cache=True, nogil=True)
@@ -206,13 +219,16 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
     one turn of the ring. `start` (sorted by time) is fed in as the ring reaches it. The moves are written
     out (`width`: the padded grid's row length, unsigned like the cell indices; wo, wd, wk: the weights of orthogonal, diagonal and knight
     moves; `knights`: the 16-neighbour stencil, whose diagonals may not pass between two impassable cells).
-    c: crossing minutes or None; prd: predecessors or None. Allocates nothing.
+    c: crossing minutes or None; prd: predecessors or None. Allocates nothing. Returns the least and greatest
+    padded index the search settled (least > greatest when it settled none) and how many cells it left queued
+    (past max_minutes; with none left, every back link is 0 again).
     """
     nb = heads.shape[0]
     mask = nb - 1
     per = 1.0 / bucket  # bucket of a time: int(time * per) (a product is cheaper than a quotient)
     inf = np.inf
     queued, p, n_start = 0, 0, start.shape[0]
+    least, greatest = np.uint64(t.shape[0]), np.uint64(0)
     cur = int(t[start[0]] * per) if n_start > 0 else 0
     while True:
         while p < n_start:  # feed the start cells that fall within the ring's turn
@@ -226,19 +242,20 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
             p += 1
         if queued == 0:
             if p == n_start:
-                return
+                return least, greatest, queued
             cur = int(t[start[p]] * per)
             continue
         head = heads[np.uint64(cur & mask)]
         if head < 0:
             cur += 1
             if cur * bucket > max_minutes:
-                return
+                return least, greatest, queued
             continue
         if cur * bucket > max_minutes:
-            return
+            return least, greatest, queued
         u = np.uint64(head)
         _unlink(u, heads, nxt, prv)
+        least, greatest = min(least, u), max(greatest, u)
         queued -= 1
         tu = t[u]
         fu = f[u]
@@ -484,6 +501,7 @@ def travel_time(
             minutes, label = np.empty(clean.shape), np.empty(clean.shape, dtype=kind)
             box = _start_from(initial.minutes, initial.label, relabel, minutes, label)
         pred = _padded(_to_padded(initial.predecessor, cols), -1, np.int64) if predecessors else np.full((1, 1), -1, dtype=np.int64)
+    changed = (box[0], box[1]) if relabel is not None else (0, rows)  # rows that may change: the cleared ones, or all
     width = cols + 2 * PAD
     flat = (sources[:, 0] + PAD) * width + sources[:, 1] + PAD
     state = (clean.ravel(), surface.crossing, minutes.ravel(), label.ravel(), pred.ravel(), predecessors)
@@ -506,26 +524,51 @@ def travel_time(
             start = start[np.argsort(minutes.ravel()[start], kind="stable")]
             index = np.int32 if minutes.size < np.iinfo(np.int32).max - 1 else np.int64
             heads, nxt = np.full(ring, -1, dtype=index), np.empty(minutes.size, dtype=index)
-            prv = np.zeros(minutes.size, dtype=index)  # pages the search never reaches stay untouched
+            prv = _back_links(minutes.size, index)
             queue_bytes = heads.nbytes + nxt.nbytes + prv.nbytes
             weight = stencil[4]
-            _search_buckets(clean.ravel(), None if surface.crossing.shape[0] == 1 else surface.crossing,
-                            minutes.ravel(), label.ravel(), pred.ravel() if predecessors else None, start, np.uint64(width),
-                            neighbours == 16, weight[3], weight[0], weight[-1], float(max_minutes), bucket, heads, nxt, prv)
+            least, greatest, left = _search_buckets(clean.ravel(), None if surface.crossing.shape[0] == 1 else surface.crossing,
+                                              minutes.ravel(), label.ravel(), pred.ravel() if predecessors else None, start,
+                                              np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1],
+                                              float(max_minutes), bucket, heads, nxt, prv)
+            if left == 0:
+                _keep_back_links(prv)
+            if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)
+                changed = (min(changed[0], int(least) // width - PAD), max(changed[1], int(greatest) // width - PAD + 1))
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
+            changed = (0, rows)
     inner = (slice(PAD, PAD + rows), slice(PAD, PAD + cols))
     minutes, label = minutes[inner], label[inner]  # views: the padding is two cells wide, a copy would cost more
     beyond = minutes > max_minutes if max_minutes < np.inf else None
     if beyond is not None:  # masked writes: no index arrays of the cells
         np.copyto(minutes, np.inf, where=beyond)
         np.copyto(label, -1, where=beyond)
+        changed = (0, rows)  # the initial result may have held times past the limit anywhere
     if not predecessors:
-        return TravelTime(minutes, label, queue_bytes=queue_bytes)
+        return TravelTime(minutes, label, queue_bytes=queue_bytes, changed_rows=changed)
     pred = _from_padded(pred[inner], cols)
     if beyond is not None:
         np.copyto(pred, -1, where=beyond)
-    return TravelTime(minutes, label, pred, queue_bytes)
+    return TravelTime(minutes, label, pred, queue_bytes, changed)
+
+
+def _back_links(size: int, dtype: type) -> np.ndarray:
+    """Zeroed back links for the bucket queue: this thread's from its last search of a grid of this size when
+    that search emptied its queue (which leaves every link 0 again), else new ones (zeroed by the system: on a
+    large grid the pages a search never reaches stay untouched)."""
+    kept = getattr(_KEPT, "links", None)
+    _KEPT.links = None  # taken: a search that fails or stops past its limit does not give them back
+    if kept is not None and kept.shape == (size,) and kept.dtype == dtype:
+        return kept
+    return np.zeros(size, dtype=dtype)
+
+
+def _keep_back_links(links: np.ndarray) -> None:
+    """Keep a grid's back links, all 0 again, for this thread's next search, up to KEEP_LINKS_CELLS cells: zeroing
+    4 bytes a cell is a tenth of a small update of a 1 km grid of a country."""
+    if links.size <= KEEP_LINKS_CELLS:
+        _KEPT.links = links
 
 
 def label_dtype(largest: int) -> np.dtype:
@@ -533,16 +576,39 @@ def label_dtype(largest: int) -> np.dtype:
     return np.dtype(np.int16 if largest < np.iinfo(np.int16).max else np.int32)
 
 
+def _start_from(minutes: np.ndarray, label: np.ndarray, relabel: np.ndarray, t: np.ndarray, lab: np.ndarray
+                ) -> tuple[int, int, int, int]:
+    """Copy a previous result inside the padded t, lab (fresh arrays: their borders are set to inf, -1 here), its
+    labels mapped through `relabel`; a cell whose label maps to -1 (a removed source) is cleared. Returns the
+    rows and columns (first, last + 1) boxing the cleared cells. A large grid is copied in two halves of rows
+    by two threads: the copy, and the kernel's zeroing of the fresh pages it writes, are most of a small
+    update's time, and one core does not use the memory's bandwidth."""
+    rows = minutes.shape[0]
+    if minutes.size < SPLIT_CELLS:
+        return _rows_from(minutes, label, relabel, t, lab, 0, rows)
+    half = rows // 2
+    boxes = list(_copier().map(lambda part: _rows_from(minutes, label, relabel, t, lab, *part), ((0, half), (half, rows))))
+    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+@functools.cache
+def _copier() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(2, thread_name_prefix="geo-justice-copy")
+
+
 @njit(cache=True, nogil=True)
-def _start_from(minutes, label, relabel, t, lab):
-    """Copy a previous result inside the padded t, lab (their borders set to inf, -1 here), its labels mapped
-    through `relabel`; a cell whose label maps to -1 (a removed source) is cleared. Returns the rows and
-    columns (first, last + 1) boxing the cleared cells."""
+def _rows_from(minutes, label, relabel, t, lab, first, stop):
+    """`_start_from` for the rows first:stop, with their border cells (and the border rows above the first row
+    or below the last); returns their cleared cells' box."""
     rows, cols = minutes.shape
-    t[:PAD], t[-PAD:], t[:, :PAD], t[:, -PAD:] = np.inf, np.inf, np.inf, np.inf
-    lab[:PAD], lab[-PAD:], lab[:, :PAD], lab[:, -PAD:] = -1, -1, -1, -1
+    if first == 0:
+        t[:PAD], lab[:PAD] = np.inf, -1
+    if stop == rows:
+        t[rows + PAD:], lab[rows + PAD:] = np.inf, -1
     r0, r1, c0, c1 = rows, 0, cols, 0
-    for r in range(rows):
+    for r in range(first, stop):
+        t[r + PAD, :PAD], t[r + PAD, cols + PAD:] = np.inf, np.inf
+        lab[r + PAD, :PAD], lab[r + PAD, cols + PAD:] = -1, -1
         for c in range(cols):
             m, old = minutes[r, c], label[r, c]
             new = old

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from skimage.graph import MCP_Geometric
 
-from geo_justice.traveltime import least_cost_path, travel_time
+from geo_justice.traveltime import PAD, least_cost_path, travel_time
 
 
 def distance_from(shape: tuple[int, int], row: int, col: int) -> np.ndarray:
@@ -84,10 +84,12 @@ def test_adding_sources_incrementally_equals_recomputing():
         assert (base.minutes == travel_time(friction, 100.0, old).minutes).all()  # the initial result is not mutated
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["copied-by-one-thread", "copied-by-two-threads"])
 @pytest.mark.parametrize("buckets", [50_000_000, 0])
-def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatch, buckets):
+def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatch, buckets, split):
     import geo_justice.traveltime as kernel
     monkeypatch.setattr(kernel, "MAX_BUCKETS", buckets)  # 0: the heap fallback
+    monkeypatch.setattr(kernel, "SPLIT_CELLS", 0 if split else 1 << 40)  # the previous result copied in two halves
     rng = np.random.default_rng(11)
     for _ in range(5):
         friction = rng.uniform(0.5, 4.0, size=(60, 70))
@@ -106,6 +108,30 @@ def test_removing_and_adding_sources_incrementally_equals_recomputing(monkeypatc
         np.testing.assert_array_equal(relabelled.label, updated.label)
         assert (updated.label == 2).sum() == 0 and (updated.label[~gone & (updated.minutes == base.minutes)]
                                                       == base.label[~gone & (updated.minutes == base.minutes)]).all()
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["copied-by-one-thread", "copied-by-two-threads"])
+def test_a_previous_result_is_copied_inside_an_impassable_border_with_its_labels_mapped(monkeypatch, split):
+    """The copy an update starts from, into arrays full of garbage: borders inf / -1 on all four sides, every
+    cell's minutes and mapped label, a removed source's cells cleared, and the box around them."""
+    import geo_justice.traveltime as kernel
+    monkeypatch.setattr(kernel, "SPLIT_CELLS", 0 if split else 1 << 40)
+    rng = np.random.default_rng(5)
+    minutes = rng.uniform(0, 100, size=(9, 7))
+    label = rng.integers(-1, 3, size=(9, 7)).astype(np.int16)
+    label[2, 1] = label[6, 4] = 1
+    relabel = np.array([2, -1, 0])  # source 1 removed, 0 and 2 swap
+    t, lab = np.full((13, 11), 7.0), np.full((13, 11), 99, dtype=np.int16)
+    box = kernel._start_from(minutes, label, relabel, t, lab)
+    border = np.ones((13, 11), dtype=bool)
+    border[PAD:-PAD, PAD:-PAD] = False
+    assert np.isinf(t[border]).all() and (lab[border] == -1).all()
+    mapped = np.where(label >= 0, relabel[label], -1)
+    removed = label == 1
+    np.testing.assert_array_equal(lab[PAD:-PAD, PAD:-PAD], mapped)
+    np.testing.assert_array_equal(t[PAD:-PAD, PAD:-PAD], np.where(removed, np.inf, minutes))
+    rows, cols = np.nonzero(removed)
+    assert box == (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
 
 
 def test_max_minutes_bounds_the_search():

@@ -134,6 +134,34 @@ def test_a_previous_result_is_copied_inside_an_impassable_border_with_its_labels
     assert box == (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
 
 
+def test_an_update_reports_the_rows_outside_which_nothing_changed():
+    """Removing one source and adding another changes cells only within the rows the update reports (what the
+    river banks are recomputed on), and on a large grid those are far fewer than all. Every other time the removed
+    source is walled in: its cells then lose their time without any search reaching them."""
+    rng = np.random.default_rng(3)
+    for trial in range(6):
+        friction = rng.uniform(0.5, 4.0, size=(300, 80))
+        friction[rng.random(friction.shape) < 0.1] = np.inf
+        sources = np.column_stack([np.arange(15, 300, 30), rng.integers(5, 75, 10)])
+        gone = int(rng.integers(10))
+        if trial % 2:
+            r, c = sources[gone]
+            friction[r - 5:r + 6, c - 5:c + 6] = np.inf
+            friction[r - 3:r + 4, c - 3:c + 4] = 1.0
+        base = travel_time(friction, 100.0, sources)
+        added = np.array([[int(rng.integers(300)), int(rng.integers(80))]])
+        relabel = np.delete(np.arange(10), gone)
+        relabel = np.insert(relabel - (relabel > gone), gone, -1)
+        updated = travel_time(friction, 100.0, added, labels=np.array([9]), initial=base, relabel=relabel)
+        first, last = updated.changed_rows
+        changed = np.flatnonzero(((updated.minutes != base.minutes) | (updated.label != np.where(
+            base.label >= 0, relabel[base.label], -1))).any(axis=1))
+        assert first <= changed.min() and changed.max() < last
+        assert last - first < 200
+        full = travel_time(friction, 100.0, np.vstack([np.delete(sources, gone, axis=0), added]))
+        np.testing.assert_array_equal(updated.minutes, full.minutes)
+
+
 def test_max_minutes_bounds_the_search():
     friction = np.random.default_rng(2).uniform(1, 2, size=(50, 50))
     full = travel_time(friction, 1.0, [[25, 25]])

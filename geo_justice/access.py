@@ -322,11 +322,16 @@ class Engine:
 
     def place_sites(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The facilities with their `site` (facilities in one cell share one) and the sites' (row, col) cells."""
+        site, sites = self.site_index(grid, facilities, params)
+        return facilities.assign(site=site), sites
+
+    def site_index(self, grid: Grid, facilities: gpd.GeoDataFrame, params: AccessParams) -> tuple[np.ndarray, np.ndarray]:
+        """Each facility's site (numbered by row, then column, of the sites' cells) and the sites' (row, col) cells."""
         if facilities.empty:
-            return facilities.assign(site=np.zeros(0, dtype=np.int64)), np.zeros((0, 2), dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64)
         cells = self.sources(grid, facilities, params.friction)
-        flat, site = np.unique(cells[:, 0] * grid.shape[1] + cells[:, 1], return_inverse=True)  # sites by row, column
-        return facilities.assign(site=site.ravel()), np.column_stack(np.divmod(flat, grid.shape[1]))
+        flat, site = np.unique(cells[:, 0] * grid.shape[1] + cells[:, 1], return_inverse=True)
+        return site.ravel(), np.column_stack(np.divmod(flat, grid.shape[1]))
 
     def access(self, params: AccessParams | None = None, progress: Progress | None = None) -> Access:
         """Travel time to the nearest counting facility for `params` (cached); `params.as_of` None means the

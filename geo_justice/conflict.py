@@ -59,16 +59,6 @@ def recent_incidents(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, window_da
     return above_floor(incidents[(incidents["date"] > start) & (incidents["date"] <= as_of)])
 
 
-def incident_weights(incidents: gpd.GeoDataFrame, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
-    age_days = (as_of - incidents["date"]).dt.days.to_numpy(dtype=float)
-    fatalities = incidents["fatalities"].fillna(0).to_numpy(dtype=float)
-    return _weights(age_days, fatalities, params)
-
-
-def _weights(age_days: np.ndarray, fatalities: np.ndarray, params: ConflictParams) -> np.ndarray:
-    return (1 + params.fatality_weight * fatalities) * 0.5 ** (age_days / params.half_life_days)
-
-
 @dataclass(frozen=True)
 class PlacedIncidents:
     """Every incident's date, fatalities (0 where unknown) and cell on one grid, found once: a timeline's dates then
@@ -100,9 +90,10 @@ class PlacedIncidents:
         return chosen[(cell < 0) | (counts[np.maximum(cell, 0)] >= self.floor_min[chosen])]
 
     def weights(self, chosen: np.ndarray, as_of: pd.Timestamp, params: ConflictParams) -> np.ndarray:
-        """`incident_weights` of the incidents `chosen` on `as_of`."""
-        age = (np.datetime64(as_of, "ns") - self.dates[chosen]) // np.timedelta64(1, "D")
-        return _weights(age.astype(float), self.fatalities[chosen], params)
+        """The weights of the incidents `chosen` on `as_of`: 1 + fatality_weight x fatalities, halved every
+        half_life_days of age (whole days)."""
+        age = ((np.datetime64(as_of, "ns") - self.dates[chosen]) // np.timedelta64(1, "D")).astype(float)
+        return (1 + params.fatality_weight * self.fatalities[chosen]) * 0.5 ** (age / params.half_life_days)
 
 
 def place_incidents(grid: Grid, incidents: gpd.GeoDataFrame) -> PlacedIncidents:
@@ -181,7 +172,8 @@ def risk_surface(grid: Grid, incidents: gpd.GeoDataFrame | None, as_of: pd.Times
     # smoothed only where the kernel reaches: beyond its radius (scipy's, for truncate=3) of every incident the
     # surface is 0, and the window's edges inside the grid read zeros, as the whole grid's cells there are
     radius = int(3.0 * sigma + 0.5)
-    near = (slice(max(rows.min() - radius, 0), rows.max() + radius + 1), slice(max(cols.min() - radius, 0), cols.max() + radius + 1))
+    near = (slice(max(rows.min() - radius, 0), rows.max() + radius + 1),
+            slice(max(cols.min() - radius, 0), cols.max() + radius + 1))
     coarse[near] = scipy.ndimage.gaussian_filter(coarse[near], sigma=sigma, mode="constant", truncate=3.0)
     coarse *= 1000 / (grid.cell_area_km2 * block**2)  # weighted incidents per 1,000 km²
     return RiskSurface(grid.shape, block, _upsample(coarse, block, grid.shape[1], axis=1))

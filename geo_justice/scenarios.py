@@ -10,8 +10,10 @@ time-averaged, each person weighted by the availability of the best point they c
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -339,20 +341,31 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
     """
     grid, params = baseline.grid, baseline.params
     surface = engine.surface(grid, params)
-    facilities, sites = engine.place_sites(grid, facilities, params) if sites is None else sites
-    if not incremental:
-        result = travel_time(surface, grid.cell_size, sites, neighbours=params.neighbours, max_minutes=max_minutes)
+    if sites is None:  # the facilities' table with their sites is made while the search runs (it releases the GIL)
+        site, cells = engine.site_index(grid, facilities, params)
+        table = _beside().submit(facilities.assign, site=site)
     else:
-        new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(sites)}
+        sited, cells = sites
+    if not incremental:
+        result = travel_time(surface, grid.cell_size, cells, neighbours=params.neighbours, max_minutes=max_minutes)
+    else:
+        new_index = {(int(r), int(c)): j for j, (r, c) in enumerate(cells)}
         relabel = np.array([new_index.get((int(r), int(c)), -1) for r, c in baseline.site_cells], dtype=np.int32)
         old_cells = {(int(r), int(c)) for r, c in baseline.site_cells}
-        added = np.array([j for j, (r, c) in enumerate(sites) if (int(r), int(c)) not in old_cells], dtype=np.int64)
-        result = travel_time(surface, grid.cell_size, sites[added].reshape(-1, 2), labels=added,
+        added = np.array([j for j, (r, c) in enumerate(cells) if (int(r), int(c)) not in old_cells], dtype=np.int64)
+        result = travel_time(surface, grid.cell_size, cells[added].reshape(-1, 2), labels=added,
                              neighbours=params.neighbours, initial=TravelTime(baseline.minutes, baseline.label),
                              relabel=relabel, max_minutes=max_minutes)
     minutes, label = engine.onto_banks(grid, params, result.minutes, result.label, result.changed_rows)
-    return Access(params, engine.dataset.version, grid, facilities, sites, minutes, label,
-                  baseline.population, baseline.risk)
+    if sites is None:
+        sited = table.result()
+    return Access(params, engine.dataset.version, grid, sited, cells, minutes, label, baseline.population, baseline.risk)
+
+
+@functools.cache
+def _beside() -> ThreadPoolExecutor:
+    """One thread for table work done while a search runs."""
+    return ThreadPoolExecutor(1, thread_name_prefix="geo-justice-tables")
 
 
 def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float) -> np.ndarray:

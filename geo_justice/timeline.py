@@ -231,14 +231,15 @@ class DateWalker:
         if places["actual"] == places["nominal"]:
             access["actual"] = replace(access["nominal"], params=params["actual"])
         else:
-            sites_actual = self._placed(params["actual"], facilities["actual"], places["actual"])
-            access["actual"] = replace(updated_access(engine, access["nominal"], facilities["actual"], max_minutes=self.reach,
-                                                      sites=sites_actual), params=params["actual"])
+            sited = self._placed(params["actual"], facilities["actual"], places["actual"])
+            update = updated_access(engine, access["nominal"], facilities["actual"], max_minutes=self.reach, sites=sited)
+            access["actual"] = replace(update, params=params["actual"])
         return access
 
     def _placed(self, params: AccessParams, facilities: gpd.GeoDataFrame, places: tuple) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """`Engine.place_sites` of `facilities`, once per set of places: sites depend on the facilities and the
-        fixed layers, not on the date's friction."""
+        fixed layers, not on the date's friction (the facilities' other columns are those of the first date with
+        these places; the timeline's tables read only the sites)."""
         if places not in self._sites:
             self._sites[places] = self.engine.place_sites(self.grid, facilities, params)
         return self._sites[places]

@@ -534,7 +534,8 @@ def travel_time(
             if left == 0:
                 _keep_back_links(prv)
             if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)
-                changed = (min(changed[0], int(least) // width - PAD), max(changed[1], int(greatest) // width - PAD + 1))
+                changed = (min(changed[0], int(least) // width - PAD),
+                           max(changed[1], int(greatest) // width - PAD + 1))
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
             changed = (0, rows)

@@ -115,7 +115,8 @@ def test_each_dates_risk_is_the_gaussian_sum_of_the_incidents_of_its_window(data
     for date in ("2012-06-01", "2016-03-01", "2020-01-01"):
         as_of = pd.Timestamp(date)
         recent = recent_incidents(data.incidents, as_of, params.window_days)
-        in_window = ((data.incidents["date"] > as_of - pd.Timedelta(days=params.window_days)) & (data.incidents["date"] <= as_of)).sum()
+        dates = data.incidents["date"]
+        in_window = ((dates > as_of - pd.Timedelta(days=params.window_days)) & (dates <= as_of)).sum()
         assert (len(recent) < in_window) if floors else (len(recent) == in_window > 50)
         rows, cols, inside = grid.cells(recent.geometry)
         age = (as_of - recent["date"]).dt.days.to_numpy()

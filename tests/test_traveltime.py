@@ -171,6 +171,19 @@ def test_max_minutes_bounds_the_search():
     assert np.isinf(bounded.minutes[~within]).all() and (bounded.label[~within] == -1).all()
 
 
+def test_a_search_stopped_at_its_limit_leaves_the_next_search_of_the_grid_unchanged():
+    """A thread keeps a search's queue links for its next search of a grid of the same size only when they are all
+    zero again: after searches stopped at their limit (cells still queued), a full search gives what it gave first."""
+    friction = np.random.default_rng(4).uniform(1, 2, size=(120, 90))
+    first = travel_time(friction, 1.0, [[60, 45]])
+    for limit in (5.0, 20.0, np.inf, 3.0):
+        bounded = travel_time(friction, 1.0, [[10, 10], [100, 80]], max_minutes=limit)
+        assert np.isfinite(bounded.minutes).sum() < friction.size or limit == np.inf
+        again = travel_time(friction, 1.0, [[60, 45]])
+        np.testing.assert_array_equal(again.minutes, first.minutes)
+        np.testing.assert_array_equal(again.label, first.label)
+
+
 def test_least_cost_path_sums_to_the_travel_time():
     rng = np.random.default_rng(9)
     friction = rng.uniform(0.5, 2.0, size=(40, 40))

@@ -28,7 +28,7 @@ from .facilities import Mode, counting_facilities
 from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
-from .traveltime import PAD, Surface, prepare, travel_time
+from .traveltime import PAD, Surface, padded_crossing, prepare, travel_time
 
 Progress = Callable[[str], None]
 BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
@@ -256,7 +256,11 @@ class Engine:
             placed = None if params.conflict.mode == "off" else self.placed_incidents(grid)
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base,
                                    placed=placed)
-            surface = self._cached(("surface",) + key[1:], lambda: prepare(built.minutes_per_metre, grid.cell_size, built.crossing_minutes))
+            crossing = self._cached(self._base_key(grid, params.friction, "padded crossing"),  # once per base friction
+                                    lambda: padded_crossing(built.crossing_minutes, grid.shape),
+                                    lambda c: 1 << 12)  # its zero pages are never mapped; each surface counts it whole
+            surface = self._cached(("surface",) + key[1:],
+                                   lambda: prepare(built.minutes_per_metre, grid.cell_size, crossing=crossing))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 

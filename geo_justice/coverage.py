@@ -26,6 +26,11 @@ def region_sums(values: np.ndarray, regions: Regions, block: int = 1 << 22) -> n
     return sums
 
 
+def population_totals(population: np.ndarray, regions: Regions) -> np.ndarray:
+    """Persons per region, then in all."""
+    return np.append(region_sums(population, regions), population.sum())
+
+
 def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> pd.DataFrame:
     """Per region (and 'All'): population; persons and share within each T, nominal and actual; access lost.
 
@@ -35,11 +40,11 @@ def coverage_table(nominal: Access, actual: Access, regions: Regions, thresholds
     return pd.DataFrame(coverage_columns(nominal, actual, regions, thresholds))  # in one go: a column at a time costs more
 
 
-def coverage_columns(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float]) -> dict[str, Any]:
+def coverage_columns(nominal: Access, actual: Access, regions: Regions, thresholds: Sequence[float], *,
+                     totals: np.ndarray | None = None) -> dict[str, Any]:
     """The columns of `coverage_table` (region names as a list, the rest as arrays): a timeline gathers many
-    dates' columns before it makes one table."""
-    population = actual.population
-    totals = np.append(region_sums(population, regions), population.sum())
+    dates' columns before it makes one table. `totals`: `population_totals` of the population, when known."""
+    totals = population_totals(actual.population, regions) if totals is None else totals
     columns = {"region": regions.names + [ALL], "population": totals}
     within = {mode: persons_within(access.minutes, access.population, thresholds, regions.index, len(regions.names))
               for mode, access in (("nominal", nominal), ("actual", actual))}

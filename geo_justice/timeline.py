@@ -36,7 +36,7 @@ from layers.vocabulary import STATUSES
 
 from .access import Access, AccessParams, Engine
 from .defaults import DEFAULT_THRESHOLDS
-from .coverage import ALL, coverage_columns
+from .coverage import ALL, coverage_columns, population_totals
 from .dates import iso_date
 from .facilities import counting
 from .grid import Grid, polygons
@@ -274,14 +274,16 @@ def date_rows(engine: Engine, params: AccessParams, dates: Sequence[str], thresh
     walker = DateWalker(engine, params, incremental=incremental, reach=max(thresholds))
     columns: dict[str, list] = {}
     coverage: dict[str, Any] = {}
-    previous = None
+    previous, totals = None, None
     regions = engine.regions(walker.grid)
     for date in dates:
         dated = replace(params, as_of=date)
         recent = walker.windows.before(dated)
         nominal, actual, how = walker.at(date, recent)
+        if actual.population is not previous:  # a new year's people
+            totals = population_totals(actual.population, regions)
         if not (how == REUSED and coverage and actual.population is previous):  # else: same minutes and people
-            coverage = coverage_columns(nominal, actual, regions, thresholds)
+            coverage = coverage_columns(nominal, actual, regions, thresholds, totals=totals)
         rows = len(coverage["region"])
         extras = {"date": date, "computed": how, **walker.states.counts(date), **conflict_summary(dated, actual, recent)}
         for name, values in [*coverage.items(), *((n, [v] * rows) for n, v in extras.items())]:

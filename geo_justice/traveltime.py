@@ -401,11 +401,13 @@ def _clean_into(friction, padded):
     return float(least), float(most)
 
 
-def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None) -> Surface:
+def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None, *,
+            crossing: np.ndarray | None = None) -> Surface:
     """Friction in minutes per metre per cell (inf, NaN, zero or negative: impassable), ready for `travel_time`.
 
     crossing_minutes: per cell, the minutes a crossing there costs (a ferry's wait on the river cells it
-    opens; 0 elsewhere), paid once on the way across (see the module docstring)."""
+    opens; 0 elsewhere), paid once on the way across (see the module docstring). crossing: instead,
+    `padded_crossing` of them, made once for many frictions of one grid."""
     friction = np.asarray(friction)
     if friction.ndim != 2:
         raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
@@ -415,19 +417,29 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
     least, most = _clean_into(friction, padded)
     if not least < np.inf:
         least = most = np.nan
-    crossing = np.zeros(1)
-    if crossing_minutes is not None:
-        crossing_minutes = np.asarray(crossing_minutes, dtype=np.float64)
-        if crossing_minutes.shape != friction.shape:
-            raise ValueError(f"crossing_minutes has shape {crossing_minutes.shape}, friction {friction.shape}")
-        if not (np.isfinite(crossing_minutes) & (crossing_minutes >= 0)).all():
-            raise ValueError("crossing_minutes must be finite and not negative")
-        rows, cols = np.nonzero(crossing_minutes)
-        if rows.size:  # a few ferry cells: written into zeroed memory, so the all-zero pages are never mapped
-            crossing = np.zeros(padded.shape)
-            crossing[rows + PAD, cols + PAD] = crossing_minutes[rows, cols]
-            crossing = crossing.ravel()
+    if crossing is None:
+        crossing = padded_crossing(crossing_minutes, friction.shape)
+    elif crossing.shape != (1,) and crossing.shape != (padded.size,):
+        raise ValueError(f"crossing has {crossing.size} cells, the padded friction {padded.size}")
     return Surface(padded, friction.shape, float(cell_size), least, most, crossing, float(crossing.max()))
+
+
+def padded_crossing(crossing_minutes: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """The crossing minutes of a grid of `shape` as `prepare` holds them: padded and flat, or one zero cell when
+    there are none."""
+    if crossing_minutes is None:
+        return np.zeros(1)
+    crossing_minutes = np.asarray(crossing_minutes, dtype=np.float64)
+    if crossing_minutes.shape != tuple(shape):
+        raise ValueError(f"crossing_minutes has shape {crossing_minutes.shape}, friction {tuple(shape)}")
+    if not (np.isfinite(crossing_minutes) & (crossing_minutes >= 0)).all():
+        raise ValueError("crossing_minutes must be finite and not negative")
+    rows, cols = np.nonzero(crossing_minutes)
+    if not rows.size:
+        return np.zeros(1)
+    padded = np.zeros((shape[0] + 2 * PAD, shape[1] + 2 * PAD))  # zeroed memory: all-zero pages are never mapped
+    padded[rows + PAD, cols + PAD] = crossing_minutes[rows, cols]
+    return padded.ravel()
 
 
 def travel_time(

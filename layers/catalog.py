@@ -1,6 +1,7 @@
 """The layer catalog: a dataset is a folder with a `dataset.json` naming its layers; load it all or nothing."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -82,9 +83,10 @@ class Dataset:
     population_figures: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """One hash for the whole dataset: changes whenever any layer's content does."""
+        """One hash for the whole dataset: changes whenever any layer's content does (found once: every cache
+        key of an answer names it)."""
         text = json.dumps(sorted(self.versions.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

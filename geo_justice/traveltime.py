@@ -539,10 +539,11 @@ def travel_time(
             prv = _back_links(minutes.size, index)
             queue_bytes = heads.nbytes + nxt.nbytes + prv.nbytes
             weight = stencil[4]
-            least, greatest, left = _search_buckets(clean.ravel(), None if surface.crossing.shape[0] == 1 else surface.crossing,
-                                              minutes.ravel(), label.ravel(), pred.ravel() if predecessors else None, start,
-                                              np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1],
-                                              float(max_minutes), bucket, heads, nxt, prv)
+            crossing = None if surface.crossing.shape[0] == 1 else surface.crossing
+            least, greatest, left = _search_buckets(clean.ravel(), crossing, minutes.ravel(), label.ravel(),
+                                                    pred.ravel() if predecessors else None, start, np.uint64(width),
+                                                    neighbours == 16, weight[3], weight[0], weight[-1],
+                                                    float(max_minutes), bucket, heads, nxt, prv)
             if left == 0:
                 _keep_back_links(prv)
             if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)
@@ -594,8 +595,7 @@ def _start_from(minutes: np.ndarray, label: np.ndarray, relabel: np.ndarray, t: 
     """Copy a previous result inside the padded t, lab (fresh arrays: their borders are set to inf, -1 here), its
     labels mapped through `relabel`; a cell whose label maps to -1 (a removed source) is cleared. Returns the
     rows and columns (first, last + 1) boxing the cleared cells. A large grid is copied in two halves of rows
-    by two threads: the copy, and the kernel's zeroing of the fresh pages it writes, are most of a small
-    update's time, and one core does not use the memory's bandwidth."""
+    by two threads: the copy is most of a small update's time, and one core does not use the memory's bandwidth."""
     rows = minutes.shape[0]
     if minutes.size < SPLIT_CELLS:
         return _rows_from(minutes, label, relabel, t, lab, 0, rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -366,6 +367,9 @@ def updated_access(engine: Engine, baseline: Access, facilities: gpd.GeoDataFram
 def _beside() -> ThreadPoolExecutor:
     """One thread for table work done while a search runs."""
     return ThreadPoolExecutor(1, thread_name_prefix="geo-justice-tables")
+
+
+os.register_at_fork(after_in_child=_beside.cache_clear)  # a forked child has none of the parent's threads
 
 
 def point_reach(engine: Engine, access: Access, place: Place, max_minutes: float) -> np.ndarray:

@@ -28,6 +28,7 @@ over a stencil; it indexes with unsigned integers, which numba need not check fo
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -607,6 +608,9 @@ def _start_from(minutes: np.ndarray, label: np.ndarray, relabel: np.ndarray, t: 
 @functools.cache
 def _copier() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="geo-justice-copy")
+
+
+os.register_at_fork(after_in_child=_copier.cache_clear)  # a forked child has none of the parent's threads
 
 
 @njit(cache=True, nogil=True)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import time
 
 import numpy as np
 import pytest
@@ -84,6 +86,34 @@ def test_incremental_equals_full_recomputation_on_random_scenarios(engine):
         np.testing.assert_array_equal(quick.minutes, full.minutes)
         ties = quick.label != full.label
         assert ties.mean() < 0.001  # labels differ only where two sites are exactly as near
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_an_update_in_a_forked_child_does_not_wait_for_the_parents_threads(engine, monkeypatch):
+    """An update copies the previous answer on two threads and builds the facilities' table on a third; a process
+    forked after they started has none of them, so it must start its own (else it waits forever)."""
+    import geo_justice.traveltime as kernel
+    monkeypatch.setattr(kernel, "SPLIT_CELLS", 0)  # the two-thread copy at 5 km too
+    baseline = engine.access(PARAMS)
+    change = read_scenario({"name": "Koutiala closes", "changes": [{"facility": "ml-tgi-koutiala", "status": "closed"}]},
+                           engine.dataset)
+    facilities = scenario_facilities(engine.dataset, change, PARAMS)
+    expected = updated_access(engine, baseline, facilities).minutes
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only with the parent's answer
+        try:
+            os._exit(0 if np.array_equal(updated_access(engine, baseline, facilities).minutes, expected) else 1)
+        finally:
+            os._exit(2)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's update did not finish within 30 s")
 
 
 def test_a_mobile_hearing_counts_time_averaged_by_its_frequency(engine):

@@ -256,11 +256,7 @@ class Engine:
             placed = None if params.conflict.mode == "off" else self.placed_incidents(grid)
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base,
                                    placed=placed)
-            crossing = self._cached(self._base_key(grid, params.friction, "padded crossing"),  # once per base friction
-                                    lambda: padded_crossing(built.crossing_minutes, grid.shape),
-                                    lambda c: 1 << 12)  # its zero pages are never mapped; each surface counts it whole
-            surface = self._cached(("surface",) + key[1:],
-                                   lambda: prepare(built.minutes_per_metre, grid.cell_size, crossing=crossing))
+            surface = self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, built))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 
@@ -275,8 +271,14 @@ class Engine:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         params = self.complete(params)
         friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
-        key = self._friction_key(grid, params, "surface")
-        return self._cached(key, lambda: prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
+        return self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, friction))
+
+    def _prepared(self, grid: Grid, params: AccessParams, friction: Friction) -> Surface:
+        """`friction` prepared for searches, its crossings padded once per base friction (not once per date)."""
+        crossing = self._cached(self._base_key(grid, params.friction, "padded crossing"),
+                                lambda: padded_crossing(friction.crossing_minutes, grid.shape),
+                                lambda c: 1 << 12)  # its zero pages are never mapped; each surface counts it whole
+        return prepare(friction.minutes_per_metre, grid.cell_size, crossing=crossing)
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray,
                    changed_rows: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:

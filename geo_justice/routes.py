@@ -26,7 +26,7 @@ from .dates import iso_date
 from .grid import Grid
 from .places import Place, find_place, gazetteer, place_from
 from .route_solver import Circuits, Day, default_seconds, schedule, solve, whole_minutes
-from .traveltime import Surface, TravelTime, least_cost_path, prepare, travel_time
+from .traveltime import Surface, TravelTime, least_cost_path, travel_time
 
 RiskMode = Literal["avoid", "penalise", "ignore"]
 MAX_STOPS = 200
@@ -169,7 +169,7 @@ def network(engine: Engine, request: RouteRequest) -> Network:
     risk = friction.risk if request.risk.mode != "ignore" else risk_surface(  # exposure is reported under every policy
         grid, engine.dataset.incidents, pd.Timestamp(request.start), replace(params.conflict, mode="penalty"))
     return Network(grid, friction.minutes_per_metre, risk, cells,
-                   np.column_stack([projected.x, projected.y]), prepare(friction.minutes_per_metre, grid.cell_size, friction.crossing_minutes))
+                   np.column_stack([projected.x, projected.y]), engine.surface(grid, params))
 
 
 def avoided(net: Network, request: RouteRequest) -> dict[int, str]:

@@ -164,12 +164,11 @@ class DateWalker:
     within it equals a full search's.
     """
 
-    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True, reach: float = np.inf,
-                 states: FacilityStates | None = None, windows: IncidentWindows | None = None):
+    def __init__(self, engine: Engine, params: AccessParams, *, incremental: bool = True, reach: float = np.inf):
         self.engine, self.params, self.incremental, self.reach = engine, params, incremental, reach
         self.grid: Grid = engine.grid(params.resolution_m)
-        self.states = states or FacilityStates(engine)
-        self.windows = windows or IncidentWindows(engine, self.grid)
+        self.states = FacilityStates(engine)
+        self.windows = IncidentWindows(engine, self.grid)
         self._people: tuple[int, np.ndarray] | None = None  # the year of the last date and its people
         self._sites: dict[tuple, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
         self._last: _State | None = None

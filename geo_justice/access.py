@@ -28,7 +28,7 @@ from .facilities import Mode, counting_facilities
 from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
-from .traveltime import PAD, Surface, padded_crossing, prepare, travel_time
+from .traveltime import PAD, Surface, padded_crossing, prepare_padded, surface_buffer, travel_time
 
 Progress = Callable[[str], None]
 BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
@@ -254,9 +254,10 @@ class Engine:
 
         def compute() -> Friction:
             placed = None if params.conflict.mode == "off" else self.placed_incidents(grid)
+            padded = surface_buffer(grid.shape)  # built where the search reads it: no second copy of the grid
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base,
-                                   placed=placed)
-            surface = self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, built))
+                                   placed=placed, out=padded[PAD:-PAD, PAD:-PAD])
+            surface = self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, padded, built.crossing_minutes))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 
@@ -271,14 +272,20 @@ class Engine:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         params = self.complete(params)
         friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
-        return self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, friction))
 
-    def _prepared(self, grid: Grid, params: AccessParams, friction: Friction) -> Surface:
-        """`friction` prepared for searches, its crossings padded once per base friction (not once per date)."""
+        def again() -> Surface:  # the friction stayed cached, its surface did not: a copy of its minutes
+            padded = surface_buffer(grid.shape)
+            padded[PAD:-PAD, PAD:-PAD] = friction.minutes_per_metre
+            return self._prepared(grid, params, padded, friction.crossing_minutes)
+        return self._cached(self._friction_key(grid, params, "surface"), again)
+
+    def _prepared(self, grid: Grid, params: AccessParams, padded: np.ndarray, crossing_minutes: np.ndarray | None) -> Surface:
+        """The friction in `padded` (a `surface_buffer`) prepared for searches in place, its crossings padded once
+        per base friction (not once per date)."""
         crossing = self._cached(self._base_key(grid, params.friction, "padded crossing"),
-                                lambda: padded_crossing(friction.crossing_minutes, grid.shape),
+                                lambda: padded_crossing(crossing_minutes, grid.shape),
                                 lambda c: 1 << 12)  # its zero pages are never mapped; each surface counts it whole
-        return prepare(friction.minutes_per_metre, grid.cell_size, crossing=crossing)
+        return prepare_padded(padded, grid.cell_size, crossing=crossing)
 
     def onto_banks(self, grid: Grid, params: AccessParams, minutes: np.ndarray, label: np.ndarray,
                    changed_rows: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -320,9 +327,13 @@ class Engine:
                 names = ", ".join(fresh.loc[~inside, "name"])
                 raise ValueError(f"facilities outside the analysis grid: {names}")
             base = self.base_friction(grid, params)
-            blocked = base.codes[rows, cols] == base.impassable
-            for i in np.flatnonzero(blocked):
-                rows[i], cols[i] = nearest_passable(base, int(rows[i]), int(cols[i]))
+            blocked = np.flatnonzero(base.codes[rows, cols] == base.impassable)
+            if blocked.size:  # kept on disk too: a later process moves the same cells without scipy.ndimage
+                cells = np.column_stack([rows[blocked], cols[blocked]]).astype(np.int64)
+                moved = grid_cache.load_or_build(
+                    self._base_key(grid, params, "moved sources") + (cells.tobytes(),),
+                    lambda: np.array([nearest_passable(base, int(r), int(c)) for r, c in cells], dtype=np.int64))
+                rows[blocked], cols[blocked] = moved[:, 0], moved[:, 1]
             placed.update({points[i]: (int(r), int(c)) for i, r, c in zip(new, rows, cols)})
         return np.array([placed[point] for point in points], dtype=np.int64).reshape(-1, 2)
 

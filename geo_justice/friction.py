@@ -144,13 +144,18 @@ def base_friction(grid: Grid, dataset: Dataset, params: FrictionParams) -> BaseF
 
 def build_friction(grid: Grid, dataset: Dataset, as_of: pd.Timestamp, params: FrictionParams,
                    conflict: ConflictParams, base: BaseFriction | None = None, block_rows: int = 512,
-                   placed: PlacedIncidents | None = None) -> Friction:
+                   placed: PlacedIncidents | None = None, out: np.ndarray | None = None) -> Friction:
     """The full friction surface on `as_of`: base friction times the insecurity multiplier (built in blocks
-    of rows, so no whole-grid temporaries). `placed`: the dataset's incidents already on `grid`."""
+    of rows, so no whole-grid temporaries; the multiplier only between the first and last column of a block
+    with any risk: it is 1 elsewhere). `placed`: the dataset's incidents already on `grid`. `out`: a float64
+    array of the grid's shape to write the minutes into (a search's `surface_buffer`)."""
     base = base_friction(grid, dataset, params) if base is None else base
     risk = risk_surface(grid, dataset.incidents, as_of, conflict, placed)
-    minutes = np.empty(grid.shape)
+    minutes = np.empty(grid.shape) if out is None else out
     for start in range(0, grid.shape[0], block_rows):
         rows = slice(start, start + block_rows)
-        minutes[rows] = base[rows] * risk_multiplier(risk.rows(rows), conflict)
+        minutes[rows] = base[rows]
+        columns = risk.columns(rows)
+        if columns.stop > columns.start:
+            minutes[rows, columns] *= risk_multiplier(risk.rows(rows, columns), conflict)
     return Friction(minutes, risk, base.crossing)

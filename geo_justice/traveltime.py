@@ -388,18 +388,27 @@ class Surface:
 
 
 @njit(cache=True, nogil=True)
-def _clean_into(friction, padded):
-    """Copy the passable friction (positive, NaN fails that too) inside `padded`'s border, leaving the rest inf;
-    returns the least and most passable friction (inf, -inf when none), in one pass."""
+def _clean(padded):
+    """Set every cell inside `padded`'s border that is not passable (positive and finite; NaN fails that too) to
+    inf; returns the least and most passable friction (inf, -inf when none), in one pass."""
     least, most = np.inf, -np.inf
-    for r in range(friction.shape[0]):
-        for c in range(friction.shape[1]):
-            value = friction[r, c]
+    for r in range(PAD, padded.shape[0] - PAD):
+        for c in range(PAD, padded.shape[1] - PAD):
+            value = padded[r, c]
             if value > 0 and value < np.inf:
-                padded[r + PAD, c + PAD] = value
                 least = min(least, value)
                 most = max(most, value)
+            else:
+                padded[r, c] = np.inf
     return float(least), float(most)
+
+
+def surface_buffer(shape: tuple[int, int]) -> np.ndarray:
+    """An empty padded friction for a grid of `shape`, its border impassable: write the friction into
+    `buffer[PAD:-PAD, PAD:-PAD]`, then `prepare_padded` it (no copy of a friction built elsewhere)."""
+    padded = np.empty((shape[0] + 2 * PAD, shape[1] + 2 * PAD))
+    padded[:PAD], padded[-PAD:], padded[:, :PAD], padded[:, -PAD:] = np.inf, np.inf, np.inf, np.inf
+    return padded
 
 
 def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None, *,
@@ -412,17 +421,25 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
     friction = np.asarray(friction)
     if friction.ndim != 2:
         raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
+    padded = surface_buffer(friction.shape)
+    padded[PAD:-PAD, PAD:-PAD] = friction
+    return prepare_padded(padded, cell_size, crossing_minutes, crossing=crossing)
+
+
+def prepare_padded(padded: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None, *,
+                   crossing: np.ndarray | None = None) -> Surface:
+    """`prepare` of a friction written into a `surface_buffer`, in place: the buffer becomes the surface's."""
     if not cell_size > 0:
         raise ValueError(f"cell_size must be positive, not {cell_size}")
-    padded = np.full((friction.shape[0] + 2 * PAD, friction.shape[1] + 2 * PAD), np.inf)
-    least, most = _clean_into(friction, padded)
+    shape = (padded.shape[0] - 2 * PAD, padded.shape[1] - 2 * PAD)
+    least, most = _clean(padded)
     if not least < np.inf:
         least = most = np.nan
     if crossing is None:
-        crossing = padded_crossing(crossing_minutes, friction.shape)
+        crossing = padded_crossing(crossing_minutes, shape)
     elif crossing.shape != (1,) and crossing.shape != (padded.size,):
         raise ValueError(f"crossing has {crossing.size} cells, the padded friction {padded.size}")
-    return Surface(padded, friction.shape, float(cell_size), least, most, crossing, float(crossing.max()))
+    return Surface(padded, shape, float(cell_size), least, most, crossing, float(crossing.max()))
 
 
 def padded_crossing(crossing_minutes: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:

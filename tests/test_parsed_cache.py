@@ -165,3 +165,31 @@ def test_a_timeline_finds_all_twelve_years_of_population_on_a_second_run(dataset
     again = [Engine(dataset).population(grid, as_of) for as_of in years]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
+
+
+def test_sources_moved_off_barriers_are_read_back_by_a_later_engine(dataset, tmp_path, monkeypatch):
+    """Courts whose cell a barrier (the Niger at 1 km) covers move to the passable cell scipy's distance transform
+    of the whole grid picks; a later process (a new engine, the same folder) reads those cells back from disk
+    without moving any again."""
+    from scipy.ndimage import distance_transform_edt
+
+    from geo_justice import access
+    from geo_justice.access import AccessParams, Engine
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    moves = []
+    real = access.nearest_passable
+    monkeypatch.setattr(access, "nearest_passable", lambda *args: moves.append(args[1:]) or real(*args))
+    params = AccessParams().friction
+    engine = Engine(dataset)
+    grid = engine.grid(1000.0)
+    first = engine.sources(grid, dataset.courts, params)
+    assert len(moves) >= 1
+    base = engine.base_friction(grid, params)
+    near_r, near_c = distance_transform_edt(base.codes == base.impassable, return_distances=False, return_indices=True)
+    rows, cols, _ = grid.cells(dataset.courts.geometry)
+    expected = np.column_stack([near_r[rows, cols], near_c[rows, cols]])
+    assert np.array_equal(first, expected) and (first != np.column_stack([rows, cols])).any()
+    moved = len(moves)
+    again = Engine(dataset).sources(grid, dataset.courts, params)
+    assert len(moves) == moved and np.array_equal(again, first)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from geo_justice import analysis
 from geo_justice.access import AccessParams, Engine
 from geo_justice.cli import main
-from geo_justice.conflict import ConflictParams, recent_incidents, risk_surface
+from geo_justice.conflict import ConflictParams, gaussian_filter, recent_incidents, risk_surface
 from geo_justice.licence_floors import public_dataset
 from geo_justice.timeline import date_rows, timeline
 
@@ -128,6 +128,21 @@ def test_each_dates_risk_is_the_gaussian_sum_of_the_incidents_of_its_window(data
         risk = risk_surface(grid, data.incidents, as_of, params, engine.placed_incidents(grid))
         assert risk.block == 1 and expected.max() > 1
         np.testing.assert_allclose(risk.values(), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape, sigma", [((40, 50), 4.0), ((7, 300), 2.5), ((3, 3), 4.0), ((1, 1), 0.1), ((60, 2), 7.3)])
+def test_the_smoothing_is_scipys_gaussian_filter_bit_for_bit(shape, sigma):
+    """The risk's smoothing (numpy, so that no command imports scipy.ndimage for it) gives exactly what
+    scipy.ndimage.gaussian_filter gives with zeros beyond the edges and the kernel cut at 3 sigma, on sparse
+    weighted incidents, windows narrower than the kernel and a kernel of one cell included."""
+    import scipy.ndimage
+
+    rng = np.random.default_rng(sum(shape))
+    values = np.zeros(shape)
+    np.add.at(values.ravel(), rng.integers(0, values.size, 25), rng.random(25) * 5)
+    expected = scipy.ndimage.gaussian_filter(values, sigma=sigma, mode="constant", truncate=3.0)
+    assert expected.max() > 0
+    np.testing.assert_array_equal(gaussian_filter(values, sigma), expected)
 
 
 def test_closures_of_2012_and_reopenings_show(monthly):

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-COMMAND = [sys.executable, "-c", "from geo_justice.cli import main; main()"]
+# -P: the current folder is not put first on the path, so PYTHONPATH=WORKTREE runs that worktree's code from anywhere
+COMMAND = [sys.executable, "-P", "-c", "from geo_justice.cli import main; main()"]
 
 
 def run(args: list[str]) -> tuple[float, float, float, str]:

@@ -257,7 +257,8 @@ class Engine:
             padded = surface_buffer(grid.shape)  # built where the search reads it: no second copy of the grid
             built = build_friction(grid, self.dataset, pd.Timestamp(params.as_of), params.friction, params.conflict, base,
                                    placed=placed, out=padded[PAD:-PAD, PAD:-PAD])
-            surface = self._cached(self._friction_key(grid, params, "surface"), lambda: self._prepared(grid, params, padded, built.crossing_minutes))
+            surface = self._cached(self._friction_key(grid, params, "surface"),
+                                   lambda: self._prepared(grid, params, padded, built.crossing_minutes))
             return replace(built, minutes_per_metre=surface.padded[PAD:-PAD, PAD:-PAD])
         return self._cached(key, compute, lambda f: f.risk.nbytes)
 
@@ -272,12 +273,9 @@ class Engine:
         """The friction of `params` prepared for searches (cached: scenarios and siting search it many times)."""
         params = self.complete(params)
         friction = self.friction(grid, params)  # prepares the surface too: asked first, never inside its own computation
-
-        def again() -> Surface:  # the friction stayed cached, its surface did not: a copy of its minutes
-            padded = surface_buffer(grid.shape)
-            padded[PAD:-PAD, PAD:-PAD] = friction.minutes_per_metre
-            return self._prepared(grid, params, padded, friction.crossing_minutes)
-        return self._cached(self._friction_key(grid, params, "surface"), again)
+        return self._cached(self._friction_key(grid, params, "surface"),  # the friction stayed cached, its surface did not
+                            lambda: self._prepared(grid, params, surface_buffer(grid.shape, friction.minutes_per_metre),
+                                                   friction.crossing_minutes))
 
     def _prepared(self, grid: Grid, params: AccessParams, padded: np.ndarray, crossing_minutes: np.ndarray | None) -> Surface:
         """The friction in `padded` (a `surface_buffer`) prepared for searches in place, its crossings padded once

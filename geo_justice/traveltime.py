@@ -403,11 +403,13 @@ def _clean(padded):
     return float(least), float(most)
 
 
-def surface_buffer(shape: tuple[int, int]) -> np.ndarray:
-    """An empty padded friction for a grid of `shape`, its border impassable: write the friction into
-    `buffer[PAD:-PAD, PAD:-PAD]`, then `prepare_padded` it (no copy of a friction built elsewhere)."""
+def surface_buffer(shape: tuple[int, int], friction: np.ndarray | None = None) -> np.ndarray:
+    """A padded friction for a grid of `shape`, its border impassable, holding a copy of `friction` (else
+    empty: write the friction into `buffer[PAD:-PAD, PAD:-PAD]` yourself), for `prepare_padded`."""
     padded = np.empty((shape[0] + 2 * PAD, shape[1] + 2 * PAD))
     padded[:PAD], padded[-PAD:], padded[:, :PAD], padded[:, -PAD:] = np.inf, np.inf, np.inf, np.inf
+    if friction is not None:
+        padded[PAD:-PAD, PAD:-PAD] = friction
     return padded
 
 
@@ -421,9 +423,7 @@ def prepare(friction: np.ndarray, cell_size: float, crossing_minutes: np.ndarray
     friction = np.asarray(friction)
     if friction.ndim != 2:
         raise ValueError(f"friction must be a 2-D array, not {friction.ndim}-D")
-    padded = surface_buffer(friction.shape)
-    padded[PAD:-PAD, PAD:-PAD] = friction
-    return prepare_padded(padded, cell_size, crossing_minutes, crossing=crossing)
+    return prepare_padded(surface_buffer(friction.shape, friction), cell_size, crossing_minutes, crossing=crossing)
 
 
 def prepare_padded(padded: np.ndarray, cell_size: float, crossing_minutes: np.ndarray | None = None, *,

@@ -132,7 +132,7 @@ def test_each_dates_risk_is_the_gaussian_sum_of_the_incidents_of_its_window(data
 
 @pytest.mark.parametrize("shape, sigma", [((40, 50), 4.0), ((7, 300), 2.5), ((3, 3), 4.0), ((1, 1), 0.1), ((60, 2), 7.3)])
 def test_the_smoothing_is_scipys_gaussian_filter_bit_for_bit(shape, sigma):
-    """The risk's smoothing (numpy, so that no command imports scipy.ndimage for it) gives exactly what
+    """The risk's smoothing (two numba kernels, so that no command imports scipy.ndimage for it) gives exactly what
     scipy.ndimage.gaussian_filter gives with zeros beyond the edges and the kernel cut at 3 sigma, on sparse
     weighted incidents, windows narrower than the kernel and a kernel of one cell included."""
     import scipy.ndimage

@@ -19,8 +19,10 @@ between a king and a knight move), the 8-neighbour stencil's 8.2 %.
 The queue is Dial's bucket queue: buckets as wide as the cheapest possible move (cell size x the least
 friction), so no cell can improve another cell of its own bucket and taking a bucket's cells in any order
 is exact. The buckets sit on a ring as long as the dearest move is wide in buckets (rounded up to a power
-of two), so the queue's memory is bounded by the ratio of the dearest to the cheapest move, not by the longest
-path (a serpentine surface with one fast cell stays small; `TravelTime.queue_bytes` tells what it took). When
+of two), so the ring's length is bounded by the ratio of the dearest to the cheapest move, not by the longest
+path (a serpentine surface with one fast cell stays small; `TravelTime.queue_bytes` tells what it took). Each
+bucket is a stack of small chunks and an improved cell is pushed again rather than moved, so the queue holds
+about as many entries as the search's wavefronts have cells, not one link per cell of the grid. When
 that ratio passes MAX_BUCKETS, a 4-ary heap is used. The bucket search writes its 16 moves out and runs
 without numba's reference counting (it allocates nothing), which makes it about 1.7 times as fast as a loop
 over a stencil; it indexes with unsigned integers, which numba need not check for negative values.
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -41,8 +42,10 @@ KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1)
 PAD = 2  # impassable border, as wide as the longest move: the search needs no bounds checks
 MAX_BUCKETS = 1 << 22  # the ring's most buckets (dearest / cheapest move); beyond, a heap
 SPLIT_CELLS = 1 << 20  # a previous result of this many cells or more is copied by two threads
-KEEP_LINKS_CELLS = 1 << 23  # each thread keeps the queue's back links of a grid of up to this many cells (32 MiB)
-_KEPT = threading.local()
+CHUNK = 64  # cells per chunk of a bucket's stack
+FIRST_CHUNKS = 1 << 8  # the bucket search starts with this many chunks and doubles them as needed
+# the bucket search's state between calls (see `_search_buckets`)
+CUR, FED, QUEUED, FREE, FRESH, SPARE, LEAST, GREATEST = range(8)
 ABSENT = -1
 # The bucket search indexes with unsigned integers: numba then checks no index for being negative (a Python
 # index counting from the end), which takes the 16-neighbour search about 15% less time. Its steps are
@@ -156,27 +159,24 @@ def _seed(t, lab, prd, use_pred, src, src_label):
 # call of a helper taking arrays counts references atomically, a third of the search's time. LLVM inlines the
 # helpers; numba's own inlining (inline="always") would make the search compile five times slower.
 @njit(cache=True, nogil=True, _nrt=False)
-def _link(v, slot, heads, nxt, prv):
-    """Put cell v at the head of bucket `slot`. prv: 0 for a cell in no bucket, w + 1 after cell w,
-    -1 - slot at the head of a bucket (0 for "in none" lets prv start as untouched zeroed memory)."""
-    head = heads[np.uint64(slot)]
-    nxt[v] = head
-    prv[v] = -1 - slot
-    if head >= 0:
-        prv[np.uint64(head)] = v + ONE
-    heads[np.uint64(slot)] = v
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _unlink(v, heads, nxt, prv):
-    after, before = nxt[v], prv[v]
-    if before > 0:
-        nxt[np.uint64(before - 1)] = after
-    else:
-        heads[np.uint64(-1 - before)] = after
-    if after >= 0:
-        prv[np.uint64(after)] = before
-    prv[v] = 0
+def _push(v, slot, chunks, below, tops, fill, state):
+    """Put cell v on top of bucket `slot`'s stack: in its top chunk, or in a new one taken from the free chunks (the
+    caller has made sure there is one)."""
+    top = tops[slot]
+    if top < 0 or fill[slot] == CHUNK:
+        new = state[FREE]
+        if new >= 0:
+            state[FREE] = below[new]
+        else:
+            new = state[FRESH]
+            state[FRESH] = new + 1
+        state[SPARE] -= 1
+        below[new] = top
+        tops[slot] = new
+        fill[slot] = 0
+        top = new
+    chunks[top, fill[slot]] = v
+    fill[slot] += 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -188,109 +188,134 @@ def _cross(c, a, m1, m2, b):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _improve(v, tv, u, lu, t, lab, prd, per, mask, heads, nxt, prv):
-    """Give cell v `tv` minutes through u if that is nearer, (re)linking it in its bucket; returns 1 when v
-    joins the queue."""
+def _improve(v, tv, u, lu, t, lab, prd, per, mask, chunks, below, tops, fill, state):
+    """Give cell v `tv` minutes through u if that is nearer, putting it on its bucket's stack unless it is queued in
+    that bucket already; returns 1 when it adds an entry to the queue."""
     tw = t[v]
     if not tv < tw:  # also false for a settled cell (costs are positive) and when tv is inf
         return 0
     t[v] = tv
-    lab[v] = lu
+    queued = lab[v] <= -2
+    lab[v] = -2 - lu
     if prd is not None:
         prd[v] = u
     b = int(tv * per)
-    if prv[v] != 0:
-        if int(tw * per) == b:
-            return 0  # nearer, but still in the same bucket: it stays where it is
-        _unlink(v, heads, nxt, prv)
-        _link(v, b & mask, heads, nxt, prv)
-        return 0
-    _link(v, b & mask, heads, nxt, prv)
+    if queued and int(tw * per) == b:
+        return 0  # nearer, but still in the same bucket, where it is queued
+    _push(v, b & mask, chunks, below, tops, fill, state)
     return 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_minutes, bucket, heads, nxt, prv):
-    """Dial's bucket queue on a ring of buckets (absolute bucket b lives in slot b & (len(heads) - 1); the
-    ring's length is a power of two).
+def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_minutes, bucket,
+                    chunks, below, tops, fill, state):
+    """Dial's bucket queue on a ring of buckets (absolute bucket b lives in slot b & (len(tops) - 1); the ring's
+    length is a power of two).
 
-    Buckets are doubly linked lists threaded through `nxt`/`prv` (one entry per cell: an improved cell
-    moves to its new bucket), so the queue's memory is two integers per cell plus the ring, whatever the
-    surface. A move costs at most len(heads) - 2 bucket widths, so the queued cells always lie within
-    one turn of the ring. `start` (sorted by time) is fed in as the ring reaches it. The moves are written
-    out (`width`: the padded grid's row length, unsigned like the cell indices; wo, wd, wk: the weights of orthogonal, diagonal and knight
-    moves; `knights`: the 16-neighbour stencil, whose diagonals may not pass between two impassable cells).
-    c: crossing minutes or None; prd: predecessors or None. Allocates nothing. Returns the least and greatest
-    padded index the search settled (least > greatest when it settled none) and how many cells it left queued
-    (past max_minutes; with none left, every back link is 0 again).
+    Each bucket is a stack of chunks of CHUNK cells (`chunks`; `below`: the chunk under each, -1 for none; `tops`,
+    `fill`: each slot's top chunk and how full it is; emptied chunks go to a free list), so pushing and popping touch
+    only the top chunk, not memory beside other queued cells. A cell improved into an earlier bucket is pushed again
+    and its old entry left behind: popped later, the entry's bucket no longer matches the cell's minutes and it is
+    skipped. While queued a cell's label is held as -2 - label (this tells a queued cell from a settled one or one
+    an update starts from). A move costs at most len(tops) - 2 bucket widths, so the queued cells always lie within
+    one turn of the ring. `start` (sorted by time) is fed in as the ring reaches it. The moves are written out
+    (`width`: the padded grid's row length, unsigned like the cell indices; wo, wd, wk: the weights of orthogonal,
+    diagonal and knight moves; `knights`: the 16-neighbour stencil, whose diagonals may not pass between two
+    impassable cells). c: crossing minutes or None; prd: predecessors or None.
+
+    `state` holds the search between calls: the bucket at hand, start cells fed, entries queued, the free list, the
+    next chunk never used, the free chunks, and the least and greatest padded index settled. Allocates nothing:
+    returns True, with the search paused between two cells, when fewer chunks are free than one cell's moves may
+    take (call again with more chunks), and False when it is done (past max_minutes, entries may be left queued).
     """
-    nb = heads.shape[0]
+    nb = tops.shape[0]
     mask = nb - 1
+    moves = 16 if knights else 8
     per = 1.0 / bucket  # bucket of a time: int(time * per) (a product is cheaper than a quotient)
     inf = np.inf
-    queued, p, n_start = 0, 0, start.shape[0]
-    least, greatest = np.uint64(t.shape[0]), np.uint64(0)
-    cur = int(t[start[0]] * per) if n_start > 0 else 0
+    cur, p, queued, n_start = state[CUR], state[FED], state[QUEUED], start.shape[0]
+    least, greatest = np.uint64(state[LEAST]), np.uint64(state[GREATEST])
     while True:
+        if state[SPARE] <= moves:
+            state[CUR], state[FED], state[QUEUED] = cur, p, queued
+            state[LEAST], state[GREATEST] = least, greatest
+            return True
         while p < n_start:  # feed the start cells that fall within the ring's turn
             u = np.uint64(start[p])
             b = int(t[u] * per)
-            if b >= cur + nb - 1:
+            if b >= cur + nb - 1 or state[SPARE] <= moves:  # (keeping the chunks one cell's moves may take)
                 break
-            if prv[u] == 0:
-                _link(u, b & mask, heads, nxt, prv)
+            if lab[u] > -2:  # not queued by a move already
+                lab[u] = -2 - lab[u]
+                _push(u, b & mask, chunks, below, tops, fill, state)
                 queued += 1
             p += 1
         if queued == 0:
             if p == n_start:
-                return least, greatest, queued
+                break
             cur = int(t[start[p]] * per)
             continue
-        head = heads[np.uint64(cur & mask)]
-        if head < 0:
+        slot = cur & mask
+        top = tops[slot]
+        if top < 0:
             cur += 1
             if cur * bucket > max_minutes:
-                return least, greatest, queued
+                break
             continue
         if cur * bucket > max_minutes:
-            return least, greatest, queued
-        u = np.uint64(head)
-        _unlink(u, heads, nxt, prv)
-        least, greatest = min(least, u), max(greatest, u)
+            break
+        at = fill[slot] - 1
+        u = np.uint64(chunks[top, at])
+        if at == 0:  # the chunk is empty: the one below becomes the top, this one free
+            fill[slot] = CHUNK if below[top] >= 0 else 0
+            tops[slot] = below[top]
+            below[top] = state[FREE]
+            state[FREE] = top
+            state[SPARE] += 1
+        else:
+            fill[slot] = at
         queued -= 1
         tu = t[u]
+        if int(tu * per) != cur:
+            continue  # left behind when the cell moved to an earlier bucket, where it was settled
+        lu = -2 - lab[u]
+        lab[u] = lu
+        least, greatest = min(least, u), max(greatest, u)
         fu = f[u]
         if not fu < inf:
             continue  # a source on an impassable cell reaches nothing
-        lu = lab[u]
         n, s, w, e = u - width, u + width, u - ONE, u + ONE
         fn, fs, fw, fe = f[n], f[s], f[w], f[e]
         fnw, fne, fsw, fse = f[n - ONE], f[n + ONE], f[s - ONE], f[s + ONE]
+        q = (chunks, below, tops, fill, state)
         # king moves (in KING's order); a move into an impassable cell costs inf and improves nothing
         if not knights or fn < inf or fw < inf:
-            queued += _improve(n - ONE, tu + wd * (fu + fnw) + _cross(c, u, u, n - ONE, n - ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(n, tu + wo * (fu + fn) + _cross(c, u, u, n, n), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
+            queued += _improve(n - ONE, tu + wd * (fu + fnw) + _cross(c, u, u, n - ONE, n - ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(n, tu + wo * (fu + fn) + _cross(c, u, u, n, n), u, lu, t, lab, prd, per, mask, *q)
         if not knights or fn < inf or fe < inf:
-            queued += _improve(n + ONE, tu + wd * (fu + fne) + _cross(c, u, u, n + ONE, n + ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(w, tu + wo * (fu + fw) + _cross(c, u, u, w, w), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(e, tu + wo * (fu + fe) + _cross(c, u, u, e, e), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
+            queued += _improve(n + ONE, tu + wd * (fu + fne) + _cross(c, u, u, n + ONE, n + ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(w, tu + wo * (fu + fw) + _cross(c, u, u, w, w), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(e, tu + wo * (fu + fe) + _cross(c, u, u, e, e), u, lu, t, lab, prd, per, mask, *q)
         if not knights or fs < inf or fw < inf:
-            queued += _improve(s - ONE, tu + wd * (fu + fsw) + _cross(c, u, u, s - ONE, s - ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(s, tu + wo * (fu + fs) + _cross(c, u, u, s, s), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
+            queued += _improve(s - ONE, tu + wd * (fu + fsw) + _cross(c, u, u, s - ONE, s - ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(s, tu + wo * (fu + fs) + _cross(c, u, u, s, s), u, lu, t, lab, prd, per, mask, *q)
         if not knights or fs < inf or fe < inf:
-            queued += _improve(s + ONE, tu + wd * (fu + fse) + _cross(c, u, u, s + ONE, s + ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
+            queued += _improve(s + ONE, tu + wd * (fu + fse) + _cross(c, u, u, s + ONE, s + ONE), u, lu, t, lab, prd, per, mask, *q)
         if not knights:
             continue
         # knight moves (in KNIGHT's order), through m1 (one step along the long axis) and m2 (the diagonal)
         nn, ss = n - width, s + width
-        queued += _improve(nn - ONE, tu + wk * (fu + fn + fnw + f[nn - ONE]) + _cross(c, u, n, n - ONE, nn - ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(nn + ONE, tu + wk * (fu + fn + fne + f[nn + ONE]) + _cross(c, u, n, n + ONE, nn + ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(n - TWO, tu + wk * (fu + fw + fnw + f[n - TWO]) + _cross(c, u, w, n - ONE, n - TWO), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(n + TWO, tu + wk * (fu + fe + fne + f[n + TWO]) + _cross(c, u, e, n + ONE, n + TWO), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(s - TWO, tu + wk * (fu + fw + fsw + f[s - TWO]) + _cross(c, u, w, s - ONE, s - TWO), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(s + TWO, tu + wk * (fu + fe + fse + f[s + TWO]) + _cross(c, u, e, s + ONE, s + TWO), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(ss - ONE, tu + wk * (fu + fs + fsw + f[ss - ONE]) + _cross(c, u, s, s - ONE, ss - ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
-        queued += _improve(ss + ONE, tu + wk * (fu + fs + fse + f[ss + ONE]) + _cross(c, u, s, s + ONE, ss + ONE), u, lu, t, lab, prd, per, mask, heads, nxt, prv)
+        queued += _improve(nn - ONE, tu + wk * (fu + fn + fnw + f[nn - ONE]) + _cross(c, u, n, n - ONE, nn - ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(nn + ONE, tu + wk * (fu + fn + fne + f[nn + ONE]) + _cross(c, u, n, n + ONE, nn + ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(n - TWO, tu + wk * (fu + fw + fnw + f[n - TWO]) + _cross(c, u, w, n - ONE, n - TWO), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(n + TWO, tu + wk * (fu + fe + fne + f[n + TWO]) + _cross(c, u, e, n + ONE, n + TWO), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(s - TWO, tu + wk * (fu + fw + fsw + f[s - TWO]) + _cross(c, u, w, s - ONE, s - TWO), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(s + TWO, tu + wk * (fu + fe + fse + f[s + TWO]) + _cross(c, u, e, s + ONE, s + TWO), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(ss - ONE, tu + wk * (fu + fs + fsw + f[ss - ONE]) + _cross(c, u, s, s - ONE, ss - ONE), u, lu, t, lab, prd, per, mask, *q)
+        queued += _improve(ss + ONE, tu + wk * (fu + fs + fse + f[ss + ONE]) + _cross(c, u, s, s + ONE, ss + ONE), u, lu, t, lab, prd, per, mask, *q)
+    state[CUR], state[FED], state[QUEUED] = cur, p, queued
+    state[LEAST], state[GREATEST] = least, greatest
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -505,6 +530,8 @@ def travel_time(
     labels = np.arange(len(sources), dtype=np.int64) if labels is None else np.asarray(labels, dtype=np.int64)
     if labels.shape != (len(sources),):
         raise ValueError(f"labels must have one entry per source ({len(sources)}), not {labels.shape}")
+    if (labels < 0).any():
+        raise ValueError(f"labels must not be negative (-1 marks an unreached cell): {labels[labels < 0][:5].tolist()}")
     if initial is not None and initial.minutes.shape != shape:
         raise ValueError(f"initial result has shape {initial.minutes.shape}, friction {shape}")
     if initial is not None and predecessors and initial.predecessor is None:
@@ -552,21 +579,25 @@ def travel_time(
         if ring <= MAX_BUCKETS:
             ring = 1 << (ring - 1).bit_length()  # a power of two: a bucket's slot by a mask
             start = start[np.argsort(minutes.ravel()[start], kind="stable")]
-            index = np.int32 if minutes.size < np.iinfo(np.int32).max - 1 else np.int64
-            heads, nxt = np.full(ring, -1, dtype=index), np.empty(minutes.size, dtype=index)
-            prv = _back_links(minutes.size, index)
-            queue_bytes = heads.nbytes + nxt.nbytes + prv.nbytes
+            tops, fill = np.full(ring, -1, dtype=np.int32), np.zeros(ring, dtype=np.int32)
+            index = np.int32 if minutes.size < np.iinfo(np.int32).max else np.int64
+            chunks, below = np.empty((FIRST_CHUNKS, CHUNK), dtype=index), np.empty(FIRST_CHUNKS, dtype=np.int32)
+            queue = np.zeros(8, dtype=np.int64)
+            queue[CUR] = int(minutes.ravel()[start[0]] * (1.0 / bucket)) if start.size else 0  # as the search rounds
+            queue[FREE], queue[SPARE], queue[LEAST] = -1, below.size, minutes.size
             weight = stencil[4]
             crossing = None if surface.crossing.shape[0] == 1 else surface.crossing
-            least, greatest, left = _search_buckets(clean.ravel(), crossing, minutes.ravel(), label.ravel(),
-                                                    pred.ravel() if predecessors else None, start, np.uint64(width),
-                                                    neighbours == 16, weight[3], weight[0], weight[-1],
-                                                    float(max_minutes), bucket, heads, nxt, prv)
-            if left == 0:
-                _keep_back_links(prv)
+            search = (clean.ravel(), crossing, minutes.ravel(), label.ravel(), pred.ravel() if predecessors else None,
+                      start, np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1], float(max_minutes), bucket)
+            while _search_buckets(*search, chunks, below, tops, fill, queue):  # paused: twice the chunks
+                chunks, below = np.concatenate([chunks, np.empty_like(chunks)]), np.concatenate([below, np.empty_like(below)])
+                queue[SPARE] += below.size // 2
+            if queue[QUEUED]:  # stopped past max_minutes: cells still queued hold -2 - label
+                np.copyto(label, -2 - label, where=label <= -2)
+            queue_bytes = tops.nbytes + fill.nbytes + chunks.nbytes + below.nbytes
+            least, greatest = int(queue[LEAST]), int(queue[GREATEST])
             if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)
-                changed = (min(changed[0], int(least) // width - PAD),
-                           max(changed[1], int(greatest) // width - PAD + 1))
+                changed = (min(changed[0], least // width - PAD), max(changed[1], greatest // width - PAD + 1))
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
             changed = (0, rows)
@@ -583,24 +614,6 @@ def travel_time(
     if beyond is not None:
         np.copyto(pred, -1, where=beyond)
     return TravelTime(minutes, label, pred, queue_bytes, changed)
-
-
-def _back_links(size: int, dtype: type) -> np.ndarray:
-    """Zeroed back links for the bucket queue: this thread's from its last search of a grid of this size when
-    that search emptied its queue (which leaves every link 0 again), else new ones (zeroed by the system: on a
-    large grid the pages a search never reaches stay untouched)."""
-    kept = getattr(_KEPT, "links", None)
-    _KEPT.links = None  # taken: a search that fails or stops past its limit does not give them back
-    if kept is not None and kept.shape == (size,) and kept.dtype == dtype:
-        return kept
-    return np.zeros(size, dtype=dtype)
-
-
-def _keep_back_links(links: np.ndarray) -> None:
-    """Keep a grid's back links, all 0 again, for this thread's next search, up to KEEP_LINKS_CELLS cells: zeroing
-    4 bytes a cell is a tenth of a small update of a 1 km grid of a country."""
-    if links.size <= KEEP_LINKS_CELLS:
-        _KEPT.links = links
 
 
 def label_dtype(largest: int) -> np.dtype:

@@ -172,13 +172,15 @@ def test_max_minutes_bounds_the_search():
 
 
 def test_a_search_stopped_at_its_limit_leaves_the_next_search_of_the_grid_unchanged():
-    """A thread keeps a search's queue links for its next search of a grid of the same size only when they are all
-    zero again: after searches stopped at their limit (cells still queued), a full search gives what it gave first."""
+    """A search stopped at its limit, with cells still queued (whose labels the queue holds as -2 - label), hands
+    back the labels of the full search within the limit and -1 beyond, and the searches after it are unchanged."""
     friction = np.random.default_rng(4).uniform(1, 2, size=(120, 90))
     first = travel_time(friction, 1.0, [[60, 45]])
+    whole = travel_time(friction, 1.0, [[10, 10], [100, 80]])
     for limit in (5.0, 20.0, np.inf, 3.0):
         bounded = travel_time(friction, 1.0, [[10, 10], [100, 80]], max_minutes=limit)
         assert np.isfinite(bounded.minutes).sum() < friction.size or limit == np.inf
+        np.testing.assert_array_equal(bounded.label, np.where(whole.minutes <= limit, whole.label, -1))
         again = travel_time(friction, 1.0, [[60, 45]])
         np.testing.assert_array_equal(again.minutes, first.minutes)
         np.testing.assert_array_equal(again.label, first.label)
@@ -210,6 +212,7 @@ def test_least_cost_path_sums_to_the_travel_time():
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[5, 0]]), "outside the grid"),
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], neighbours=4), "neighbours"),
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], labels=np.array([1, 2])), "one entry per source"),
+    (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0], [4, 4]], labels=np.array([0, -3])), "negative"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
@@ -256,6 +259,23 @@ def peak_growth_bytes(action) -> int:
 
 
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+def test_a_queue_that_outgrows_its_first_chunks_gives_the_heaps_answer(monkeypatch):
+    """Thousands of sources queue more cells than the bucket queue's first chunks hold: the search pauses, takes
+    twice the chunks and goes on, more than once, and ends where the heap search (an independent queue) ends."""
+    import geo_justice.traveltime as kernel
+    rng = np.random.default_rng(11)
+    friction = rng.uniform(0.2, 3.0, (300, 300))
+    friction[rng.random(friction.shape) < 0.05] = np.inf
+    sources = np.column_stack(np.divmod(rng.choice(friction.size, 30_000, replace=False), 300))
+    buckets = travel_time(friction, 50.0, sources)
+    first = kernel.FIRST_CHUNKS * kernel.CHUNK * 4  # the first chunks' bytes (int32 cells)
+    assert buckets.queue_bytes > 4 * first
+    monkeypatch.setattr(kernel, "MAX_BUCKETS", 0)
+    heap = travel_time(friction, 50.0, sources)
+    np.testing.assert_array_equal(buckets.minutes, heap.minutes)
+    np.testing.assert_array_equal(buckets.label, heap.label)
+
+
 def test_serpentine_with_a_fast_cell_keeps_the_queue_small(monkeypatch):
     import geo_justice.traveltime as kernel
     friction = serpentine(301)

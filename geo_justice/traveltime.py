@@ -162,21 +162,21 @@ def _seed(t, lab, prd, use_pred, src, src_label):
 def _push(v, slot, chunks, below, tops, fill, state):
     """Put cell v on top of bucket `slot`'s stack: in its top chunk, or in a new one taken from the free chunks (the
     caller has made sure there is one)."""
-    top = tops[slot]
-    if top < 0 or fill[slot] == CHUNK:
+    slot = np.uint64(slot)
+    top, at = tops[slot], fill[slot]
+    if top < 0 or at == CHUNK:
         new = state[FREE]
         if new >= 0:
-            state[FREE] = below[new]
+            state[FREE] = below[np.uint64(new)]
         else:
             new = state[FRESH]
             state[FRESH] = new + 1
         state[SPARE] -= 1
-        below[new] = top
+        below[np.uint64(new)] = top
         tops[slot] = new
-        fill[slot] = 0
-        top = new
-    chunks[top, fill[slot]] = v
-    fill[slot] += 1
+        top, at = new, 0
+    chunks[np.uint64(top), np.uint64(at)] = v
+    fill[slot] = at + 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -255,7 +255,7 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
                 break
             cur = int(t[start[p]] * per)
             continue
-        slot = cur & mask
+        slot = np.uint64(cur & mask)
         top = tops[slot]
         if top < 0:
             cur += 1
@@ -264,8 +264,8 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
             continue
         if cur * bucket > max_minutes:
             break
-        at = fill[slot] - 1
-        u = np.uint64(chunks[top, at])
+        at, top = fill[slot] - 1, np.uint64(top)
+        u = np.uint64(chunks[top, np.uint64(at)])
         if at == 0:  # the chunk is empty: the one below becomes the top, this one free
             fill[slot] = CHUNK if below[top] >= 0 else 0
             tops[slot] = below[top]

@@ -544,6 +544,8 @@ def travel_time(
     clean = surface.padded
     if relabel is not None:
         relabel = np.asarray(relabel, dtype=np.int64)
+        if (relabel < -1).any():
+            raise ValueError(f"relabel maps labels to labels or -1 (a removed source), not {relabel[relabel < -1][:5].tolist()}")
     largest = max(labels.max(initial=-1), -1 if relabel is None else relabel.max(initial=-1))
     kind = label_dtype(largest) if initial is None or relabel is not None else np.promote_types(initial.label.dtype, label_dtype(largest))
     labels = labels.astype(kind)

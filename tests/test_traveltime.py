@@ -213,6 +213,8 @@ def test_least_cost_path_sums_to_the_travel_time():
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], neighbours=4), "neighbours"),
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], labels=np.array([1, 2])), "one entry per source"),
     (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0], [4, 4]], labels=np.array([0, -3])), "negative"),
+    (lambda: travel_time(np.ones((5, 5)), 1.0, [[0, 0]], initial=travel_time(np.ones((5, 5)), 1.0, [[4, 4]]),
+                         relabel=np.array([-2])), "relabel maps"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):

@@ -205,23 +205,21 @@ def gaussian_filter(values: np.ndarray, sigma: float) -> np.ndarray:
     offsets = np.arange(-radius, radius + 1)
     weights = np.exp(-0.5 / (sigma * sigma) * offsets**2)
     weights /= weights.sum()
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    down, out = np.empty_like(values), np.empty_like(values)
-    _smooth_down(values, weights[radius:], down)
-    _smooth_across(down, weights[radius:], out)
-    return out
+    half = weights[radius:]
+    down = _smooth_down(np.ascontiguousarray(values, dtype=np.float64), half)
+    return _smooth_down(np.ascontiguousarray(down.T), half).T  # the columns: the same pass over the transpose
 
 
 @njit(cache=True, nogil=True)
-def _smooth_down(values, half, out):
-    """Along the rows' axis: out[r] = values[r] h0 + sum over j = k..1 of (values[r - j] + values[r + j]) hj, zeros
-    beyond the edges (`half`: the centre weight, then the weights 1..k cells away). A side beyond the edge adds
-    nothing to its pair ((x + 0) h is x h), and a pair wholly beyond adds 0 (the values are not negative)."""
+def _smooth_down(values, half):
+    """Along the rows' axis: values[r] h0 + sum over j = k..1 of (values[r - j] + values[r + j]) hj, zeros beyond
+    the edges (`half`: the centre weight, then the weights 1..k cells away). A side beyond the edge adds nothing to
+    its pair ((x + 0) h is x h), and a pair wholly beyond adds 0 (the values are not negative)."""
     rows, cols = values.shape
+    out = np.empty_like(values)
     for r in range(rows):
-        into, line = out[r], values[r]
-        for c in range(cols):
-            into[c] = line[c] * half[0]
+        into = out[r]
+        into[:] = values[r] * half[0]
         for j in range(half.shape[0] - 1, 0, -1):
             h = half[j]
             if r - j >= 0 and r + j < rows:
@@ -232,25 +230,7 @@ def _smooth_down(values, half, out):
                 side = values[r - j] if r - j >= 0 else values[r + j]
                 for c in range(cols):
                     into[c] += side[c] * h
-
-
-@njit(cache=True, nogil=True)
-def _smooth_across(values, half, out):
-    """`_smooth_down` along the columns' axis, one row at a time (the columns near the edges have one side)."""
-    rows, cols = values.shape
-    for r in range(rows):
-        line, into = values[r], out[r]
-        for c in range(cols):
-            into[c] = line[c] * half[0]
-        for j in range(half.shape[0] - 1, 0, -1):
-            h = half[j]
-            for c in range(min(j, cols)):  # no left side
-                if c + j < cols:
-                    into[c] += line[c + j] * h
-            for c in range(j, cols - j):
-                into[c] += (line[c - j] + line[c + j]) * h
-            for c in range(max(cols - j, j), cols):  # no right side
-                into[c] += line[c - j] * h
+    return out
 
 
 def _between(fine: np.ndarray, block: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

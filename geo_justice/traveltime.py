@@ -595,7 +595,7 @@ def travel_time(
                 chunks, below = np.concatenate([chunks, np.empty_like(chunks)]), np.concatenate([below, np.empty_like(below)])
                 queue[SPARE] += below.size // 2
             if queue[QUEUED]:  # stopped past max_minutes: cells still queued hold -2 - label
-                np.copyto(label, -2 - label, where=label <= -2)
+                np.subtract(-2, label, out=label, where=label <= -2)
             queue_bytes = tops.nbytes + fill.nbytes + chunks.nbytes + below.nbytes
             least, greatest = int(queue[LEAST]), int(queue[GREATEST])
             if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)

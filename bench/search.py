@@ -1,12 +1,12 @@
 """Benchmark (run by hand): the nominal travel-time search alone, as `coverage` runs it, at any resolution.
 
-    python bench/search.py [--resolution 250] [--rounds 3] [--against heap|float32]
+    python bench/search.py [--resolution 250] [--rounds 3] [--against heap|float32|one-core]
 
 One process: the embedded dataset's prepared friction surface (conflict penalty, the dataset's date) and its
 court sites, then (after an unmeasured search of each case that stops at once, so that numba's kernels are loaded)
 --rounds searches, printed one by one with their median and the load average. With --against,
-each round also runs the same search with the 4-ary heap instead of the bucket ring (`heap`) or with the surface
-in float32 (`float32`), the two alternating in turn, and the minutes and labels of both are compared. To compare
+each round also runs the same search with the 4-ary heap instead of the bucket ring (`heap`), with the surface
+in float32 (`float32`) or on one core where the grid is large enough for two (`one-core`), the two alternating in turn, and the minutes and labels of both are compared. To compare
 two versions of the code, run it from two worktrees in turn: `PYTHONPATH=WORKTREE python bench/search.py`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=float, default=250.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--against", choices=("heap", "float32"))
+    parser.add_argument("--against", choices=("heap", "float32", "one-core"))
     args = parser.parse_args()
 
     from geo_justice import traveltime
@@ -42,14 +42,15 @@ def main() -> None:
 
     def search(case: str, limit: float = np.inf) -> tuple[float, traveltime.TravelTime]:
         chosen = surface if case != "float32" else dataclasses.replace(surface, padded=surface.padded.astype(np.float32))
-        buckets = traveltime.MAX_BUCKETS
+        buckets, split = traveltime.MAX_BUCKETS, traveltime.SEARCH_SPLIT_CELLS
         traveltime.MAX_BUCKETS = 0 if case == "heap" else buckets
+        traveltime.SEARCH_SPLIT_CELLS = 1 << 62 if case == "one-core" else split
         try:
             start = time.perf_counter()
             result = traveltime.travel_time(chosen, grid.cell_size, sites, max_minutes=limit)
             return time.perf_counter() - start, result
         finally:
-            traveltime.MAX_BUCKETS = buckets
+            traveltime.MAX_BUCKETS, traveltime.SEARCH_SPLIT_CELLS = buckets, split
 
     cases = ["ring"] + ([args.against] if args.against else [])
     for case in cases:

@@ -26,6 +26,11 @@ about as many entries as the search's wavefronts have cells, not one link per ce
 that ratio passes MAX_BUCKETS, a 4-ary heap is used. The bucket search writes its 16 moves out and runs
 without numba's reference counting (it allocates nothing), which makes it about 1.7 times as fast as a loop
 over a stencil; it indexes with unsigned integers, which numba need not check for negative values.
+
+A whole search of a large grid (SEARCH_SPLIT_CELLS) runs on two cores: the grid is cut into STRIPS strips of rows,
+searched two at a time, and one more search carries the times across the rows between them (`_strips_search`).
+The minutes are those of one search (every cell ends at the least over its paths, whatever the order of the
+search); a strip's search is also faster per cell than the whole grid's (it touches less memory).
 """
 from __future__ import annotations
 
@@ -42,6 +47,9 @@ KNIGHT = ((-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1), (2, 1)
 PAD = 2  # impassable border, as wide as the longest move: the search needs no bounds checks
 MAX_BUCKETS = 1 << 22  # the ring's most buckets (dearest / cheapest move); beyond, a heap
 SPLIT_CELLS = 1 << 20  # a previous result of this many cells or more is copied by two threads
+SEARCH_SPLIT_CELLS = 1 << 22  # a whole search of a grid of this many cells or more runs on two cores
+STRIPS = 4  # in this many strips of rows
+BLOCK_ROWS = 512  # rows per block where a pass over the grid would need a large temporary
 CHUNK = 64  # cells per chunk of a bucket's stack
 FIRST_CHUNKS = 1 << 8  # the bucket search starts with this many chunks and doubles them as needed
 # the bucket search's state between calls (see `_search_buckets`)
@@ -245,7 +253,7 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
             b = int(t[u] * per)
             if b >= cur + nb - 1 or state[SPARE] <= moves:  # (keeping the chunks one cell's moves may take)
                 break
-            if lab[u] > -2:  # not queued by a move already
+            if lab[u] > -2 and b >= cur:  # neither queued by a move nor settled since it was sorted, at an earlier time
                 lab[u] = -2 - lab[u]
                 _push(u, b & mask, chunks, below, tops, fill, state)
                 queued += 1
@@ -253,7 +261,7 @@ def _search_buckets(f, c, t, lab, prd, start, width, knights, wo, wd, wk, max_mi
         if queued == 0:
             if p == n_start:
                 break
-            cur = int(t[start[p]] * per)
+            cur = max(cur, int(t[start[p]] * per))  # (a start cell settled earlier than its time is not fed)
             continue
         slot = np.uint64(cur & mask)
         top = tops[slot]
@@ -581,25 +589,17 @@ def travel_time(
         if ring <= MAX_BUCKETS:
             ring = 1 << (ring - 1).bit_length()  # a power of two: a bucket's slot by a mask
             start = start[np.argsort(minutes.ravel()[start], kind="stable")]
-            tops, fill = np.full(ring, -1, dtype=np.int32), np.zeros(ring, dtype=np.int32)
-            index = np.int32 if minutes.size < np.iinfo(np.int32).max else np.int64
-            chunks, below = np.empty((FIRST_CHUNKS, CHUNK), dtype=index), np.empty(FIRST_CHUNKS, dtype=np.int32)
-            queue = np.zeros(8, dtype=np.int64)
-            queue[CUR] = int(minutes.ravel()[start[0]] * (1.0 / bucket)) if start.size else 0  # as the search rounds
-            queue[FREE], queue[SPARE], queue[LEAST] = -1, below.size, minutes.size
-            weight = stencil[4]
             crossing = None if surface.crossing.shape[0] == 1 else surface.crossing
+            weight = stencil[4]
             search = (clean.ravel(), crossing, minutes.ravel(), label.ravel(), pred.ravel() if predecessors else None,
-                      start, np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1], float(max_minutes), bucket)
-            while _search_buckets(*search, chunks, below, tops, fill, queue):  # paused: twice the chunks
-                chunks, below = np.concatenate([chunks, np.empty_like(chunks)]), np.concatenate([below, np.empty_like(below)])
-                queue[SPARE] += below.size // 2
-            if queue[QUEUED]:  # stopped past max_minutes: cells still queued hold -2 - label
-                np.subtract(-2, label, out=label, where=label <= -2)
-            queue_bytes = tops.nbytes + fill.nbytes + chunks.nbytes + below.nbytes
-            least, greatest = int(queue[LEAST]), int(queue[GREATEST])
-            if least <= greatest:  # settled cells: a changed cell is settled, or cleared (in the box)
-                changed = (min(changed[0], least // width - PAD), max(changed[1], greatest // width - PAD + 1))
+                      np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1], float(max_minutes), bucket)
+            apart = _separators(clean, start, width) if initial is None and max_minutes == np.inf else []
+            if apart:
+                queue_bytes, settled = _strips_search(search, start, ring, apart, minutes, label)
+            else:
+                queue_bytes, settled = _bucket_search(search, start, ring)
+            if settled[0] <= settled[1]:  # settled cells: a changed cell is settled, or cleared (in the box)
+                changed = (min(changed[0], settled[0] // width - PAD), max(changed[1], settled[1] // width - PAD + 1))
         else:
             _search_heap(*state, start, *stencil, float(max_minutes))
             changed = (0, rows)
@@ -618,6 +618,78 @@ def travel_time(
     return TravelTime(minutes, label, pred, queue_bytes, changed)
 
 
+def _bucket_search(search: tuple, start: np.ndarray, ring: int) -> tuple[int, tuple[int, int]]:
+    """Run `_search_buckets` (its arguments but the queue's in `search`, `start` sorted by time) on a ring of `ring`
+    buckets, doubling the chunks whenever it pauses; returns the queue's bytes and the least and greatest padded
+    index settled (least > greatest when none was)."""
+    t, lab, bucket = search[2], search[3], search[-1]
+    tops, fill = np.full(ring, -1, dtype=np.int32), np.zeros(ring, dtype=np.int32)
+    index = np.int32 if t.size < np.iinfo(np.int32).max else np.int64
+    chunks, below = np.empty((FIRST_CHUNKS, CHUNK), dtype=index), np.empty(FIRST_CHUNKS, dtype=np.int32)
+    queue = np.zeros(8, dtype=np.int64)
+    queue[CUR] = int(t[start[0]] * (1.0 / bucket)) if start.size else 0  # as the search rounds
+    queue[FREE], queue[SPARE], queue[LEAST] = -1, below.size, t.size
+    args = search[:5] + (start,) + search[5:]
+    while _search_buckets(*args, chunks, below, tops, fill, queue):  # paused: twice the chunks
+        chunks, below = np.concatenate([chunks, np.empty_like(chunks)]), np.concatenate([below, np.empty_like(below)])
+        queue[SPARE] += below.size // 2
+    if queue[QUEUED]:  # stopped past max_minutes: cells still queued hold -2 - label
+        np.subtract(-2, lab, out=lab, where=lab <= -2)
+    return tops.nbytes + fill.nbytes + chunks.nbytes + below.nbytes, (int(queue[LEAST]), int(queue[GREATEST]))
+
+
+def _separators(padded: np.ndarray, start: np.ndarray, width: int) -> list[int]:
+    """Where a whole search of a large grid is cut into `STRIPS` strips of about equal passable cells (see
+    `_strips_search`): the first of each two padded rows between strips, holding no start cell; [] for a small grid
+    or one core."""
+    if padded.size < SEARCH_SPLIT_CELLS or (os.cpu_count() or 1) < 2:
+        return []
+    passable = np.concatenate([np.isfinite(padded[r:r + BLOCK_ROWS]).sum(axis=1)
+                               for r in range(0, padded.shape[0], BLOCK_ROWS)]).cumsum()
+    source_rows = np.unique(start // width)
+    rows: list[int] = []
+    for share in np.arange(1, STRIPS) / STRIPS:  # within an eighth of a strip's cells of each share
+        first, last = np.searchsorted(passable, passable[-1] * (share + np.array([-1, 1]) / (8 * STRIPS)))
+        first, last = max(int(first), rows[-1] + 2 + 2 * PAD if rows else 2 * PAD), min(int(last), len(passable) - 3 * PAD)
+        if first >= last:
+            continue
+        candidates = np.arange(first, last)
+        # the two rows farthest from any start cell's row (where the sources' waves meet: little crosses them later)
+        at = np.searchsorted(source_rows, candidates)
+        nearest = np.full(candidates.size, len(passable))
+        up, down = at > 0, at < source_rows.size
+        nearest[up] = candidates[up] - source_rows[at[up] - 1]
+        nearest[down] = np.minimum(nearest[down], np.maximum(source_rows[at[down]] - candidates[down] - 1, 0))
+        if nearest.max() > 0:  # (two rows holding a start cell are no separator)
+            rows.append(int(candidates[nearest.argmax()]))
+    return rows
+
+
+def _strips_search(search: tuple, start: np.ndarray, ring: int, rows: list[int], minutes: np.ndarray,
+                   label: np.ndarray) -> tuple[int, tuple[int, int]]:
+    """A whole search on two cores: the strips of padded rows between `rows` (each the first of two rows kept out of
+    every strip: at -inf minutes no move improves them) searched two at a time, each from its own start cells; then
+    one search from the cells within a move of those rows, at their times, finishes what crosses them. Every cell
+    ends at the same minutes as one search would give it (the least over paths, whatever the order). More strips
+    than cores balance the cores, as a strip's time per cell varies (it grows with roads and sources)."""
+    width = minutes.shape[1]
+    for row in rows:
+        minutes[row:row + 2] = -np.inf
+    strip = np.searchsorted(rows, start // width, side="right")  # (start is in time order, not in row order)
+    parts = [start[strip == i] for i in range(len(rows) + 1)]
+    found = list(_two_threads().map(lambda part: _bucket_search(search, part, ring), parts))
+    edge = []
+    for row in rows:
+        minutes[row:row + 2], label[row:row + 2] = np.inf, -1
+        band = minutes[row - PAD:row + 2 + PAD]
+        edge.append(np.flatnonzero(np.isfinite(band)) + (row - PAD) * width)
+    edge = np.concatenate(edge)
+    edge = edge[np.argsort(minutes.ravel()[edge], kind="stable")]
+    found.append(_bucket_search(search, edge, ring))
+    spans = [settled for _, settled in found]
+    return max(sum(q for q, _ in found[:-1]), found[-1][0]), (min(s[0] for s in spans), max(s[1] for s in spans))
+
+
 def label_dtype(largest: int) -> np.dtype:
     """The labels' type: int16 where the largest label fits (2 bytes a cell), else int32."""
     return np.dtype(np.int16 if largest < np.iinfo(np.int16).max else np.int32)
@@ -633,16 +705,17 @@ def _start_from(minutes: np.ndarray, label: np.ndarray, relabel: np.ndarray, t: 
     if minutes.size < SPLIT_CELLS:
         return _rows_from(minutes, label, relabel, t, lab, 0, rows)
     half = rows // 2
-    boxes = list(_copier().map(lambda part: _rows_from(minutes, label, relabel, t, lab, *part), ((0, half), (half, rows))))
+    boxes = list(_two_threads().map(lambda part: _rows_from(minutes, label, relabel, t, lab, *part), ((0, half), (half, rows))))
     return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
 
 
 @functools.cache
-def _copier() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(2, thread_name_prefix="geo-justice-copy")
+def _two_threads() -> ThreadPoolExecutor:
+    """The threads that copy a previous result and search a grid's strips (their tasks never wait on each other)."""
+    return ThreadPoolExecutor(2, thread_name_prefix="geo-justice-search")
 
 
-os.register_at_fork(after_in_child=_copier.cache_clear)  # a forked child has none of the parent's threads
+os.register_at_fork(after_in_child=_two_threads.cache_clear)  # a forked child has none of the parent's threads
 
 
 @njit(cache=True, nogil=True)

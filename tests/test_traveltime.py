@@ -318,3 +318,45 @@ def test_labels_take_two_bytes_a_cell_until_they_no_longer_fit():
     assert grown.label.dtype == np.int32
     np.testing.assert_array_equal(grown.label[cells[:, 0], cells[:, 1]], np.arange(40_000))
     np.testing.assert_array_equal(grown.minutes, many.minutes)
+
+
+@pytest.mark.parametrize("removal", ["invalid", "relabel"])
+def test_an_update_whose_frontier_a_new_source_reaches_first_labels_every_cell(removal):
+    """Removing the right-hand source clears its catchment; the cells around it restart the search at their old
+    minutes. A new source near the top of that frontier reaches its cells there long before their old minutes come
+    round, while the frontier's middle still waits: those cells must end with the new source's label, not one held
+    while queued (a regression: they kept -2 - label), as a full search over the remaining sources gives them."""
+    rng = np.random.default_rng(8)
+    friction = rng.uniform(0.8, 1.2, (41, 200))  # random: no two paths tie
+    before = travel_time(friction, 1.0, [[20, 0], [20, 199]])
+    change = {"invalid": before.label == 1} if removal == "invalid" else {"relabel": np.array([0, -1])}
+    updated = travel_time(friction, 1.0, [[0, 97]], labels=[1], initial=before, **change)
+    full = travel_time(friction, 1.0, [[20, 0], [0, 97]])
+    np.testing.assert_array_equal(updated.minutes, full.minutes)
+    np.testing.assert_array_equal(updated.label, full.label)
+
+
+@pytest.mark.parametrize("neighbours", [8, 16])
+@pytest.mark.parametrize("where", ["everywhere", "top rows only"])
+def test_a_large_grid_searched_in_strips_on_two_cores_gives_the_heaps_answer(monkeypatch, neighbours, where):
+    """A whole search of a large grid runs on two cores, strip by strip, and then across the rows between strips.
+    Minutes, labels and predecessors are the heap search's (one queue over the whole grid), with sources given in no
+    order of rows, with ferry crossings, and when all sources sit in the top strip (the others filled in across)."""
+    import geo_justice.traveltime as kernel
+    rng = np.random.default_rng(21)
+    friction = rng.uniform(0.2, 3.0, (600, 400))
+    friction[rng.random(friction.shape) < 0.1] = np.inf
+    crossing = np.where(rng.random(friction.shape) < 0.01, 30.0, 0.0)
+    rows = 600 if where == "everywhere" else 60
+    sources = np.column_stack(np.divmod(rng.choice(rows * 400, 40, replace=False), 400))
+    surface = kernel.prepare(friction, 50.0, crossing)
+    searches = []
+    monkeypatch.setattr(kernel, "_bucket_search", lambda *a, search=kernel._bucket_search: searches.append(1) or search(*a))
+    monkeypatch.setattr(kernel, "SEARCH_SPLIT_CELLS", 0)
+    strips = travel_time(surface, 50.0, sources, neighbours=neighbours, predecessors=True)
+    assert len(searches) == kernel.STRIPS + 1  # a search per strip, and one across the rows between them
+    monkeypatch.setattr(kernel, "MAX_BUCKETS", 0)
+    heap = travel_time(surface, 50.0, sources, neighbours=neighbours, predecessors=True)
+    np.testing.assert_array_equal(strips.minutes, heap.minutes)
+    np.testing.assert_array_equal(strips.label, heap.label)
+    np.testing.assert_array_equal(strips.predecessor, heap.predecessor)

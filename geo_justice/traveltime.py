@@ -524,6 +524,9 @@ def travel_time(
     source, whose cells are then invalid; one pass over the grid instead of a mask and a relabelled copy.
     `predecessors`: also return, per cell, the flat index of the previous cell on its least-cost path
     (-1 at sources and unreached cells), for `least_cost_path`.
+
+    A whole search (no `initial`, no `max_minutes`) of a grid of SEARCH_SPLIT_CELLS cells or more runs on two
+    threads (see the module docstring): the same minutes, and labels that may differ only where two sources tie.
     """
     surface = friction if isinstance(friction, Surface) else prepare(friction, cell_size)
     if surface.cell_size != cell_size:
@@ -640,9 +643,10 @@ def _bucket_search(search: tuple, start: np.ndarray, ring: int) -> tuple[int, tu
 
 def _separators(padded: np.ndarray, start: np.ndarray, width: int) -> list[int]:
     """Where a whole search of a large grid is cut into `STRIPS` strips of about equal passable cells (see
-    `_strips_search`): the first of each two padded rows between strips, holding no start cell; [] for a small grid
-    or one core."""
-    if padded.size < SEARCH_SPLIT_CELLS or (os.cpu_count() or 1) < 2:
+    `_strips_search`): the first of each two padded rows between strips, holding no start cell; [] for a small grid,
+    one core or no start cell."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if padded.size < SEARCH_SPLIT_CELLS or cores < 2 or not start.size:
         return []
     passable = np.concatenate([np.isfinite(padded[r:r + BLOCK_ROWS]).sum(axis=1)
                                for r in range(0, padded.shape[0], BLOCK_ROWS)]).cumsum()

@@ -1,6 +1,6 @@
 """Benchmark (run by hand): the nominal travel-time search alone, as `coverage` runs it, at any resolution.
 
-    python bench/search.py [--resolution 250] [--rounds 3] [--against heap|float32|one-core]
+    python bench/search.py [--resolution 250] [--rounds 3] [--against heap|float32|one-core] [--strips 4]
 
 One process: the embedded dataset's prepared friction surface (conflict penalty, the dataset's date) and its
 court sites, then (after an unmeasured search of each case that stops at once, so that numba's kernels are loaded)
@@ -8,6 +8,7 @@ court sites, then (after an unmeasured search of each case that stops at once, s
 each round also runs the same search with the 4-ary heap instead of the bucket ring (`heap`), with the surface
 in float32 (`float32`) or on one core where the grid is large enough for two (`one-core`), the two alternating in turn, and the minutes and labels of both are compared. To compare
 two versions of the code, run it from two worktrees in turn: `PYTHONPATH=WORKTREE python bench/search.py`.
+--strips: how many strips of rows a search on two cores cuts the grid into (default: traveltime.STRIPS).
 """
 from __future__ import annotations
 
@@ -24,12 +25,16 @@ def main() -> None:
     parser.add_argument("--resolution", type=float, default=250.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", choices=("heap", "float32", "one-core"))
+    parser.add_argument("--strips", type=int)
     args = parser.parse_args()
 
     from geo_justice import traveltime
     from geo_justice.access import AccessParams, Engine
     from geo_justice.facilities import counting_facilities
     from layers import load_dataset
+
+    if args.strips:
+        traveltime.STRIPS = args.strips
 
     engine = Engine(load_dataset())
     params = engine.complete(AccessParams(mode="nominal", resolution_m=args.resolution))

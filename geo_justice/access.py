@@ -28,10 +28,9 @@ from .facilities import Mode, counting_facilities
 from .friction import BaseFriction, Friction, FrictionParams, base_friction, build_friction
 from .grid import Grid
 from .people import People, inside_country, people_of, scale_to_figures
-from .traveltime import PAD, Surface, padded_crossing, prepare_padded, surface_buffer, travel_time
+from .traveltime import BLOCK_ROWS, PAD, Surface, padded_crossing, prepare_padded, surface_buffer, travel_time
 
 Progress = Callable[[str], None]
-BLOCK_ROWS = 512  # rows per block where a whole-grid step would need large temporaries
 WITHOUT_POPULATION = "access without population"  # cache key of an answer whose population is still to be read
 
 

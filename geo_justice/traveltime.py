@@ -598,7 +598,7 @@ def travel_time(
                       np.uint64(width), neighbours == 16, weight[3], weight[0], weight[-1], float(max_minutes), bucket)
             apart = _separators(clean, start, width) if initial is None and max_minutes == np.inf else []
             if apart:
-                queue_bytes, settled = _strips_search(search, start, ring, apart, minutes, label)
+                queue_bytes, settled = _strips_search(search, start, ring, apart, minutes)
             else:
                 queue_bytes, settled = _bucket_search(search, start, ring)
             if settled[0] <= settled[1]:  # settled cells: a changed cell is settled, or cleared (in the box)
@@ -669,8 +669,8 @@ def _separators(padded: np.ndarray, start: np.ndarray, width: int) -> list[int]:
     return rows
 
 
-def _strips_search(search: tuple, start: np.ndarray, ring: int, rows: list[int], minutes: np.ndarray,
-                   label: np.ndarray) -> tuple[int, tuple[int, int]]:
+def _strips_search(search: tuple, start: np.ndarray, ring: int, rows: list[int], minutes: np.ndarray
+                   ) -> tuple[int, tuple[int, int]]:
     """A whole search on two cores: the strips of padded rows between `rows` (each the first of two rows kept out of
     every strip: at -inf minutes no move improves them) searched two at a time, each from its own start cells; then
     one search from the cells within a move of those rows, at their times, finishes what crosses them. Every cell
@@ -684,7 +684,7 @@ def _strips_search(search: tuple, start: np.ndarray, ring: int, rows: list[int],
     found = list(_two_threads().map(lambda part: _bucket_search(search, part, ring), parts))
     edge = []
     for row in rows:
-        minutes[row:row + 2], label[row:row + 2] = np.inf, -1
+        minutes[row:row + 2] = np.inf  # (their labels stayed -1: no strip reached them)
         band = minutes[row - PAD:row + 2 + PAD]
         edge.append(np.flatnonzero(np.isfinite(band)) + (row - PAD) * width)
     edge = np.concatenate(edge)

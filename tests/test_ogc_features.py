@@ -165,9 +165,11 @@ def test_ogctests_features_core_suite_passes(live_server, tmp_path):
     import ogctests
 
     suite = Path(ogctests.__file__).parent / "features" / "core"
-    report = tmp_path / "ogctests.xml"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junit-xml={report}",
-                          "--rootdir", str(suite), str(suite)], capture_output=True, text=True, cwd=tmp_path,
+    report, ini = tmp_path / "ogctests.xml", tmp_path / "pytest.ini"
+    ini.write_text("[pytest]\n")  # not this project's settings (its xdist workers, its plugins): ogctests' own
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-c", str(ini), "--disable-plugin-autoload",
+                          "-p", "no:cacheprovider", f"--junit-xml={report}", "--rootdir", str(suite), str(suite)],
+                         capture_output=True, text=True, cwd=tmp_path,
                          env={**os.environ, "INSTANCE_URL": live_server}, timeout=600)
     suites = ET.parse(report).getroot()
     counts = {key: sum(int(s.get(key)) for s in suites.iter("testsuite")) for key in ("tests", "failures", "errors", "skipped")}

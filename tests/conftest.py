@@ -19,7 +19,7 @@ Whole-suite runs are spread over the machine's cores by pytest-xdist (`-n auto -
 pyproject.toml; `pytest_xdist_auto_num_workers` below gives 0 workers when only some files are named, so
 `pytest tests/test_x.py` runs in one process). Each module stays on one worker (its module fixtures are built
 once), and every test that uses `live_server` or `browser` goes to one worker, so a run starts one server and
-one browser. Tests that share something outside the process (a database, a fixed file or port) must either
+one browser; the longest groups go to the workers first (LONGEST_FIRST). Tests that share something outside the process (a database, a fixed file or port) must either
 name it per worker (os.environ["PYTEST_XDIST_WORKER"]) or carry one `@pytest.mark.xdist_group("name")`. Pick the coarsest grid that still tests the point (5-20 km cells, toy datasets from tests/toy.py):
 Mali at 1 km is for the tests whose assertion needs it.
 """
@@ -171,15 +171,31 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return min(os.cpu_count() or 1, MAX_WORKERS) if whole else 0
 
 
+#: The groups that take longest in a whole run (in this order, from `pytest -v --durations=0`: 56, 36, 29, 18, 17,
+#: 16, 15, 14, 13 and 11 s on 2026-12-03). They go to the workers first, the rest after them in collection order, so
+#: that no worker is left running a long group alone at the end (`--no-loadscope-reorder` in pyproject.toml: xdist
+#: would otherwise order groups by their number of tests, and the longest, with few tests, came last).
+LONGEST_FIRST = ("live", "tests/test_workers.py", "tests/test_api_writes.py", "tests/test_sweep.py",
+                 "tests/test_timeline.py", "tests/test_routes.py", "tests/test_api_hardening.py",
+                 "tests/test_openapi_fuzz.py", "tests/test_pyramid.py", "tests/test_maps.py")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     """xdist groups (--dist loadgroup): a module's tests together, every live-server and browser test together;
-    a test marked `xdist_group` itself (e.g. tests sharing one database) keeps its group."""
+    a test marked `xdist_group` itself (e.g. tests sharing one database) keeps its group. On xdist workers the
+    longest groups come first."""
+    group_of = {}
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        live = LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        item.add_marker(pytest.mark.xdist_group("live" if live else item.nodeid.split("::")[0]))
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None:
+            live = LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            marker = pytest.mark.xdist_group("live" if live else item.nodeid.split("::")[0])
+            item.add_marker(marker)
+        group_of[item] = marker.args[0] if marker.args else marker.kwargs.get("name")
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one process runs everything anyway: keep the modules whole
+        rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(group_of[item], len(rank)))
 
 
 #: The PostgreSQL server the store tests create their databases on (.ci/run starts one: bash .ci/postgres start DIR).

@@ -20,8 +20,9 @@ pyproject.toml; `pytest_xdist_auto_num_workers` below gives 0 workers when only 
 `pytest tests/test_x.py` runs in one process). Each module stays on one worker (its module fixtures are built
 once), and every test that uses `live_server` or `browser` goes to one worker, so a run starts one server and
 one browser; the longest groups go to the workers first (LONGEST_FIRST). Tests that share something outside the
-process (a database, a fixed file or port) must either name it per worker (os.environ["PYTEST_XDIST_WORKER"]) or carry one `@pytest.mark.xdist_group("name")`. Pick the coarsest grid that still tests the point (5-20 km cells, toy datasets from tests/toy.py):
-Mali at 1 km is for the tests whose assertion needs it.
+process (a database, a fixed file or port) must either name it per worker (os.environ["PYTEST_XDIST_WORKER"])
+or carry one `@pytest.mark.xdist_group("name")`. Pick the coarsest grid that still tests the point (5-20 km
+cells, toy datasets from tests/toy.py): Mali at 1 km is for the tests whose assertion needs it.
 """
 from __future__ import annotations
 

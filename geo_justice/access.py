@@ -168,7 +168,8 @@ class Engine:
         """Cells of the country (None: the dataset has no outline, every cell counts); nothing outside carries
         people or travel time."""
         key = ("inside", self.dataset.versions.get("country"), self._boundary_version, grid.key)
-        return self._cached(key, lambda: inside_country(grid, self.dataset), lambda m: getattr(m, "nbytes", 0))
+        return self._cached(key, lambda: grid_cache.load_or_build(key, lambda: inside_country(grid, self.dataset)),
+                            lambda m: getattr(m, "nbytes", 0))
 
     def people(self, as_of: str | None = None) -> People:
         """Which people head counts on `as_of` (default: the dataset's date) are of, and their label."""
@@ -201,8 +202,8 @@ class Engine:
             boundaries = self.dataset.boundaries
             if boundaries is not None:
                 names = boundaries["name"].tolist()
-                index = grid.rasterize(boundaries.geometry, np.arange(len(names)), fill=-1, dtype=index_dtype(len(names)),
-                                       all_touched=False)
+                index = grid_cache.load_or_build(key, lambda: grid.rasterize(
+                    boundaries.geometry, np.arange(len(names)), fill=-1, dtype=index_dtype(len(names)), all_touched=False))
                 return Regions(index, names, "boundaries")
             courts = self.dataset.courts
             names = sorted(courts["region"].unique())
@@ -216,18 +217,27 @@ class Engine:
                 _, nearest = tree.query(np.column_stack(grid.centres(rows + start, cols)), workers=-1)
                 index[rows + start, cols] = region_of_court[nearest]
             return Regions(index, names, "facility attribute")
-        return self._cached(("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key),
-                            compute, lambda r: r.index.nbytes)
+        key = ("regions", self._boundary_version, self.dataset.versions.get("courts"), grid.key)
+        return self._cached(key, compute, lambda r: r.index.nbytes)
 
     def base_friction(self, grid: Grid, params: FrictionParams) -> BaseFriction:
-        """Friction without insecurity; impassable outside the country, so no cell there gets a travel time."""
+        """Friction without insecurity; impassable outside the country, so no cell there gets a travel time. Kept
+        on disk too (`grid_cache`): a later process reads it back instead of burning the roads and barriers."""
+        key = self._base_key(grid, params)
+
         def compute() -> BaseFriction:
+            keys = [key + (part,) for part in ("codes", "table", "crossing")]
+            stored = [grid_cache.load(k) for k in keys]
+            if all(part is not None for part in stored):
+                return BaseFriction.from_arrays(*stored)
             friction = base_friction(grid, self.dataset, params)
             inside = self.inside(grid)
             if inside is not None:
                 friction.codes[~inside] = friction.impassable
+            for k, part in zip(keys, friction.to_arrays()):
+                grid_cache.save(k, part)
             return friction
-        return self._cached(self._base_key(grid, params), compute)
+        return self._cached(key, compute)
 
     def _base_key(self, grid: Grid, params: FrictionParams, layer: str = "base_friction") -> tuple:
         versions = tuple(self.dataset.versions.get(k) for k in ("roads", "barriers", "crossings", "country"))

@@ -114,6 +114,22 @@ class BaseFriction:
     def __getitem__(self, index) -> np.ndarray:
         return self.table[self.codes[index]]
 
+    def to_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, table, crossing): the crossing as two rows, the flat index and the minutes of its non-zero
+        cells (a few, where the full array has a float a cell). What the grid cache keeps; see `from_arrays`."""
+        cells = np.zeros(0, dtype=np.int64) if self.crossing is None else np.flatnonzero(self.crossing)
+        minutes = np.zeros(0) if self.crossing is None else self.crossing.ravel()[cells]
+        return self.codes, self.table, np.vstack([cells.astype(float), minutes])
+
+    @classmethod
+    def from_arrays(cls, codes: np.ndarray, table: np.ndarray, crossing: np.ndarray) -> "BaseFriction":
+        """The base friction `to_arrays` gave (the crossing None when no cell has one, as `base_friction` leaves it)."""
+        if not crossing.shape[1]:
+            return cls(codes, table)
+        full = np.zeros(codes.shape)
+        full.ravel()[crossing[0].astype(np.int64)] = crossing[1]
+        return cls(codes, table, full)
+
 
 def base_friction(grid: Grid, dataset: Dataset, params: FrictionParams) -> BaseFriction:
     """Friction without insecurity: the fastest road in each cell, off-road elsewhere, barriers impassable."""

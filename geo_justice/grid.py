@@ -1,4 +1,8 @@
-"""The analysis grid: square cells in an equal-area projection (metres) covering the study area."""
+"""The analysis grid: square cells in an equal-area projection (metres) covering the study area.
+
+rasterio is imported where geometries are burnt or traced: a command whose grids come from the grid cache
+(`grid_cache`) loads no GDAL library.
+"""
 from __future__ import annotations
 
 import math
@@ -7,8 +11,6 @@ from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
-import rasterio.features
-import rasterio.transform
 import shapely.geometry
 from affine import Affine
 from pyproj import CRS, Transformer
@@ -54,7 +56,10 @@ class Grid:
 
     @property
     def bounds(self) -> BBox:
-        return rasterio.transform.array_bounds(*self.shape, self.transform)[:4]
+        """(xmin, ymin, xmax, ymax) of the grid's outer corners, in its CRS."""
+        rows, cols = self.shape
+        xs, ys = self.transform * (np.array([0, cols, 0, cols]), np.array([0, 0, rows, rows]))
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 
     @cached_property
     def key(self) -> tuple:
@@ -73,8 +78,8 @@ class Grid:
     def cells(self, geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, cols, inside) of the cells holding each point geometry (any CRS)."""
         pts = geoms.to_crs(self.crs)
-        rows, cols = rasterio.transform.rowcol(self.transform, pts.x.to_numpy(), pts.y.to_numpy(), op=math.floor)
-        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        cols, rows = ~self.transform * (pts.x.to_numpy(), pts.y.to_numpy())
+        rows, cols = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
         inside = (rows >= 0) & (rows < self.shape[0]) & (cols >= 0) & (cols < self.shape[1])
         return rows, cols, inside
 
@@ -87,6 +92,8 @@ class Grid:
     def rasterize(self, geoms: gpd.GeoSeries, values: np.ndarray | float = 1, *, fill: float = 0,
                   dtype: str = "float64", all_touched: bool = True) -> np.ndarray:
         """Burn geometries (any CRS) onto the grid; later geometries overwrite earlier ones."""
+        import rasterio.features
+
         geoms = geoms.to_crs(self.crs)
         values = np.broadcast_to(np.asarray(values), (len(geoms),))
         shapes = [(g, v) for g, v in zip(geoms, values) if g is not None and not g.is_empty]
@@ -98,6 +105,8 @@ class Grid:
 
 def polygons(grid: Grid, values: np.ndarray, mask: np.ndarray) -> gpd.GeoDataFrame:
     """One (multi)polygon per distinct integer value where `mask` holds, in WGS 84, column `value`."""
+    import rasterio.features
+
     if values.dtype not in (np.uint8, np.int16, np.uint16, np.int32):  # the types rasterio traces as they are
         values = values.astype(np.int32)
     pieces = rasterio.features.shapes(values, mask=mask, transform=grid.transform, connectivity=8)

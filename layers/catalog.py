@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -52,6 +53,20 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()[:16]
+
+
+def layer_version(path: Path, options: dict[str, Any]) -> str:
+    """A layer's version: its file's hash, and the options it is read with when it has any (a sheet, a declared CRS,
+    road speeds, a name field change what is read from the same file; the grids kept on disk are keyed by these)."""
+    content = file_hash(path)
+    if not options:
+        return content
+    return hashlib.sha256(f"{content}|{json.dumps(options, sort_keys=True, default=str)}".encode()).hexdigest()[:16]
+
+
+def admin_version(versions: dict[str, str], level: int) -> str:
+    """The version of the per-region boundaries taken from admin level `level`: which level, and its content."""
+    return f"admin{level}:{versions.get(f'admin{level}')}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +119,7 @@ class Dataset:
         if level not in self.admin:
             levels = ", ".join(str(k) for k in sorted(self.admin)) or "none"
             raise ValueError(f"the dataset has no boundaries of admin level {level} (it has: {levels})")
-        return replace(self, boundaries=self.admin[level], versions={**self.versions, "boundaries": f"admin{level}"})
+        return replace(self, boundaries=self.admin[level], versions={**self.versions, "boundaries": admin_version(self.versions, level)})
 
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
         return {"court": self.courts, "prison": self.prisons}[kind]
@@ -116,7 +131,8 @@ class Dataset:
     def with_boundaries(self, path: str | Path, name_field: str | None = None, *, layer: str | None = None) -> "Dataset":
         """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1); the name field is detected when None."""
         boundaries = read_boundaries(path, name_field, layer=layer)
-        return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": file_hash(Path(path))})
+        options = {k: v for k, v in (("name_field", name_field), ("layer", layer)) if v is not None}
+        return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": layer_version(Path(path), options)})
 
 
 def load_reference(path: Path, name: str, problems: list[Problem], versions: dict[str, str]) -> gpd.GeoDataFrame | None:
@@ -181,7 +197,7 @@ def parse_dataset(manifest_path: Path) -> Dataset:
         except LayerError as exc:
             problems.extend(exc.problems)
             return None
-        versions[name] = file_hash(path)
+        versions[name] = layer_version(path, options)
         return result
 
     for required in ("courts", "prisons"):
@@ -212,7 +228,7 @@ def parse_dataset(manifest_path: Path) -> Dataset:
     admin = {level: frame for level, frame in admin.items() if frame is not None}
     if dataset["boundaries"] is None and 1 in admin:
         dataset["boundaries"] = admin[1]
-        versions["boundaries"] = "admin1"
+        versions["boundaries"] = admin_version(versions, 1)
     basemap = {}
     for name, spec in manifest.get("basemap", {}).items():
         frame = load_reference(root / spec["path"], name, problems, versions)
@@ -223,7 +239,7 @@ def parse_dataset(manifest_path: Path) -> Dataset:
         spec = layers["population"]
         population_path = root / spec["path"]
         if population_path.is_file():
-            versions["population"] = file_hash(population_path)
+            versions["population"] = layer_version(population_path, {k: v for k, v in spec.items() if k == "crs"})
             problems.extend(population_footprint(population_path, study_area, layers["population"].get("crs")))
         else:
             problems.append(Problem(population_path.name, None, None, f"file not found: {population_path}"))

@@ -8,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from .errors import Report
@@ -56,6 +55,8 @@ def points_from_columns(table: pd.DataFrame, lon: str, lat: str, report: Report)
 
 def read_vector_file(path: Path, report: Report, *, layer: str | None, crs: str | None) -> gpd.GeoDataFrame | None:
     """Read a vector file with pyogrio; reproject to WGS 84. None (with problems reported) when unreadable."""
+    import pyogrio  # here, not above: a dataset from the parsed-dataset cache loads no GDAL library
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

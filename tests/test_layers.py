@@ -91,6 +91,24 @@ def test_population_in_a_projected_crs(tmp_path):
     assert np.median(people[people > 0]) == pytest.approx(2.5, rel=0.02)  # 10 per 4 km2 -> 2.5 per km2
 
 
+@pytest.mark.parametrize("resolution", [1000.0, 250.0, 37.5])
+def test_grid_cells_and_bounds_agree_with_rasterio(resolution):
+    """The cell holding each point (edges and corners included) and the grid's bounds, computed with the affine
+    transform alone, are rasterio's `rowcol` (floor) and `array_bounds`."""
+    grid = Grid.covering((-12.3, 10.1, 4.3, 25.0), resolution)
+    west, south, east, north = rasterio.transform.array_bounds(*grid.shape, grid.transform)
+    assert grid.bounds == (west, south, east, north)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(west - 1e4, east + 1e4, 50_000), west + resolution * np.arange(-3, 60)])
+    y = np.concatenate([rng.uniform(south - 1e4, north + 1e4, 50_000), north - resolution * np.arange(-3, 60)])
+    rows, cols, inside = grid.cells(gpd.GeoSeries(gpd.points_from_xy(x, y), crs=grid.crs))
+    expected_rows, expected_cols = rasterio.transform.rowcol(grid.transform, x, y, op=np.floor)
+    np.testing.assert_array_equal(rows, expected_rows)
+    np.testing.assert_array_equal(cols, expected_cols)
+    expected_inside = (expected_rows >= 0) & (expected_rows < grid.shape[0]) & (expected_cols >= 0) & (expected_cols < grid.shape[1])
+    np.testing.assert_array_equal(inside, expected_inside)
+
+
 def test_official_boundaries_load(adm1, adm2):
     regions = read_boundaries(adm1, "shapeName")
     cercles = read_boundaries(adm2, "shapeName")

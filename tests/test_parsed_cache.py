@@ -91,7 +91,7 @@ def test_population_on_a_grid_is_read_back_by_a_later_engine_and_equals_a_fresh_
     engine = Engine(dataset)
     grid = engine.grid(5000.0)
     first = engine.population(grid)
-    assert len(builds) == 1 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 1
+    assert len(builds) == 1 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 2  # and the country mask
     later = Engine(dataset).population(grid)  # what a later process does: a new engine, the same folder
     assert len(builds) == 1
     monkeypatch.setenv("GEO_JUSTICE_CACHE", "off")
@@ -112,8 +112,8 @@ def test_a_changed_population_raster_or_a_damaged_entry_is_built_again(tmp_path,
     engine = Engine(load_dataset(data))
     grid = engine.grid(5000.0)
     before = engine.population(grid)
-    (entry,) = (tmp_path / "cache" / "grids").glob("*.npy")
-    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
+    for entry in (tmp_path / "cache" / "grids").glob("*.npy"):  # the population and the country mask
+        entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
     assert np.array_equal(Engine(load_dataset(data)).population(grid), before) and len(builds) == 2
     with rasterio.open(engine.dataset.population_path, "r+") as src:  # move people from one cell to the next
         band = src.read(1)
@@ -122,8 +122,66 @@ def test_a_changed_population_raster_or_a_damaged_entry_is_built_again(tmp_path,
         band[row, col] = 0
         src.write(band, 1)
     after = Engine(load_dataset(data)).population(grid)
-    assert len(builds) == 3 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 2
+    assert len(builds) == 3 and len(list((tmp_path / "cache" / "grids").glob("*.npy"))) == 3  # two populations, one mask
     assert after.sum() == pytest.approx(before.sum()) and not np.array_equal(after, before)
+
+
+def test_base_friction_country_mask_and_regions_are_read_back_by_a_later_engine(dataset, tmp_path, monkeypatch):
+    """What a later process reads back instead of burning roads, barriers and boundaries equals a fresh build,
+    the ferries' waits (the crossing minutes, kept as their few non-zero cells) included."""
+    from geo_justice import grid
+    from geo_justice.access import AccessParams, Engine
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    params = AccessParams().friction
+
+    def layers(engine: Engine, at: grid.Grid):
+        return engine.base_friction(at, params), engine.inside(at), engine.regions(at)
+    at = Engine(dataset).grid(5000.0)
+    first = layers(Engine(dataset), at)
+    burns = []
+    real = grid.Grid.rasterize
+    monkeypatch.setattr(grid.Grid, "rasterize", lambda *args, **kwargs: burns.append(1) or real(*args, **kwargs))
+    later = layers(Engine(dataset), at)  # a new engine, the same folder: what a later process does
+    assert burns == []
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", "off")
+    fresh = layers(Engine(dataset), at)
+    assert len(burns) >= 4  # roads, barriers, the country, the boundaries
+    for base in (first[0], later[0]):
+        np.testing.assert_array_equal(base.codes, fresh[0].codes)
+        np.testing.assert_array_equal(base.table, fresh[0].table)
+        np.testing.assert_array_equal(base.crossing, fresh[0].crossing)
+    assert (fresh[0].crossing == 60).sum() >= 1  # a ferry's hour of waiting survives the round trip
+    for mine in (first, later):
+        np.testing.assert_array_equal(mine[1], fresh[1])
+        np.testing.assert_array_equal(mine[2].index, fresh[2].index)
+        assert mine[2].names == fresh[2].names and mine[2].index.dtype == fresh[2].index.dtype
+
+
+def test_road_speeds_changed_in_the_manifest_give_a_new_base_friction_from_a_warm_cache(tmp_path, monkeypatch):
+    """The grid cache is keyed by each layer's version: the same roads file read with other speeds (dataset.json's
+    `speeds_kmh`) is another version, so the roads are burnt again with the new speeds, not read back stale."""
+    import json
+
+    from geo_justice.access import AccessParams, Engine
+    from geo_justice.friction import minutes_per_metre
+
+    monkeypatch.setenv("GEO_JUSTICE_CACHE", str(tmp_path / "cache"))
+    data = shutil.copytree(ROOT / "data", tmp_path / "data")
+    params = AccessParams().friction
+    before = Engine(load_dataset(data))
+    grid = before.grid(10_000.0)
+    old = before.base_friction(grid, params)
+    manifest = json.loads((data / "dataset.json").read_text())
+    roads = before.dataset.roads
+    fastest = roads["road_class"].iloc[int(np.argmax(roads["speed_kmh"]))]
+    manifest["layers"]["roads"]["speeds_kmh"] = {fastest: 100}
+    (data / "dataset.json").write_text(json.dumps(manifest))
+    after = Engine(load_dataset(data))
+    assert after.dataset.versions["roads"] != before.dataset.versions["roads"]
+    new = after.base_friction(grid, params)
+    assert minutes_per_metre(100.0) in new.table and minutes_per_metre(100.0) not in old.table
+    assert (new[...] < old[...]).sum() > 0 and (new[...] <= old[...]).all()
 
 
 def test_the_grid_cache_keeps_the_newest_grids_within_its_byte_budget(tmp_path, monkeypatch):

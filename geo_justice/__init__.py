@@ -1,7 +1,3 @@
 """geo-justice: the domain core (grid, friction, travel time, catchments, coverage, gaps). No web code."""
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("geo-justice")
-except PackageNotFoundError:  # run from a source tree that is not installed (PYTHONPATH)
-    __version__ = "unknown (not installed)"
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here): no importlib.metadata at start-up

@@ -2,7 +2,7 @@
 
     python bench/pipeline.py [--resolution 1000 --resolution 500 ...] [--stages] [--rounds 3]
 
-Times `geo-justice --help` (best and median of --rounds) and, at each resolution (default 1 km, 500 m,
+Times `geo-justice --help` (best and median of --rounds, alternated with a bare `python -P -c pass`) and, at each resolution (default 1 km, 500 m,
 250 m and 100 m, in that order), `geo-justice coverage --resolution R` from the start of Python to
 its exit, with the process's CPU time (all its threads) and peak resident memory (its own, from wait4). The
 1 km run is repeated --rounds times (best and median); the others run once. --stages prints each run's
@@ -25,10 +25,10 @@ import numpy as np
 COMMAND = [sys.executable, "-P", "-c", "from geo_justice.cli import main; main()"]
 
 
-def run(args: list[str]) -> tuple[float, float, float, str]:
-    """Wall seconds, CPU seconds, peak resident GiB and stderr of one fresh `geo-justice ARGS`."""
+def run(args: list[str], command: list[str] = COMMAND) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak resident GiB and stderr of one fresh `geo-justice ARGS` (or `command`)."""
     start = time.perf_counter()
-    process = subprocess.Popen(COMMAND + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
@@ -67,8 +67,12 @@ def main() -> None:
     args = parser.parse_args()
     resolutions = args.resolution or [1000.0, 500.0, 250.0, 100.0]
     run(["coverage", "--resolution", "1000"])  # warm: the parsed-dataset cache and numba's on-disk cache
-    helps = [run(["--help"])[0] for _ in range(args.rounds)]
-    print(f"geo-justice --help: best {min(helps):.2f} s, median {np.median(helps):.2f} s (load {load()})")
+    helps, bare = [], []
+    for _ in range(args.rounds):  # interleaved: Python's own start and exit, the floor of every command here
+        helps.append(run(["--help"])[0])
+        bare.append(run([], [sys.executable, "-P", "-c", "pass"])[0])
+    print(f"geo-justice --help: best {min(helps):.2f} s, median {np.median(helps):.2f} s (load {load()}); "
+          f"Python's start and exit alone (python -P -c pass): median {np.median(bare):.3f} s")
     print(f"{'coverage at':<14}{'best s':>8}{'median s':>10}{'CPU s':>8}{'peak GiB':>10}  load average before (1, 5, 15 min)")
     peaks: dict[float, float] = {}
     for resolution in resolutions:

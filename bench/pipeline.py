@@ -2,11 +2,13 @@
 
     python bench/pipeline.py [--resolution 1000 --resolution 500 ...] [--stages] [--rounds 3]
 
-Times `geo-justice --help` (best and median of --rounds, alternated with a bare `python -P -c pass`) and, at each resolution (default 1 km, 500 m,
-250 m and 100 m, in that order), `geo-justice coverage --resolution R` from the start of Python to
-its exit, with the process's CPU time (all its threads) and peak resident memory (its own, from wait4). The
-1 km run is repeated --rounds times (best and median); the others run once. --stages prints each run's
---profile table. The parsed dataset and the numba kernels are warmed by one unmeasured 1 km run first. On a
+Times `geo-justice --help` (best and median of --rounds, alternated with a bare `python -P -c pass`) and, at
+each resolution (default 1 km, 500 m, 250 m and 100 m, in that order), `geo-justice coverage --resolution R` from
+the start of Python to its exit, with the process's CPU time (all its threads) and peak resident memory (its own,
+from wait4). The 1 km run is repeated --rounds times (best and median); the others run once. --stages prints each
+run's --profile table. One unmeasured 1 km run first leaves what a user's first run leaves: the parsed dataset,
+the 1 km grids and the numba kernels on disk, and Python's bytecode of this package (written even where
+PYTHONDONTWRITEBYTECODE is set, which would otherwise have every run compile it from source, about 0.1 s). On a
 shared machine wall time grows with the load; CPU time much less: both are printed, with the load average.
 A resolution whose peak memory, scaled from the finest one measured, would not fit in the memory available
 now is skipped with that estimate (a shared machine must not be pushed into the OOM killer).
@@ -25,10 +27,11 @@ import numpy as np
 COMMAND = [sys.executable, "-P", "-c", "from geo_justice.cli import main; main()"]
 
 
-def run(args: list[str], command: list[str] = COMMAND) -> tuple[float, float, float, str]:
+def run(args: list[str], command: list[str] = COMMAND, env: dict[str, str] | None = None
+        ) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds, peak resident GiB and stderr of one fresh `geo-justice ARGS` (or `command`)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
@@ -66,7 +69,10 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true", help="print each run's stage profile")
     args = parser.parse_args()
     resolutions = args.resolution or [1000.0, 500.0, 250.0, 100.0]
-    run(["coverage", "--resolution", "1000"])  # warm: the parsed-dataset cache and numba's on-disk cache
+    # warm: the parsed-dataset and grid caches, numba's on-disk cache, and Python's bytecode of this package, which
+    # a user's first run writes (`__pycache__`) unless PYTHONDONTWRITEBYTECODE is set, as on the project's machine
+    writing = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    run(["coverage", "--resolution", "1000"], env=writing)
     helps, bare = [], []
     for _ in range(args.rounds):  # interleaved: Python's own start and exit, the floor of every command here
         helps.append(run(["--help"])[0])

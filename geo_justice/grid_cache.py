@@ -4,11 +4,11 @@ base friction (roads, barriers and crossings burnt in), the country's cells and 
 Resampling the population raster onto the grid and scaling it to the official figures costs about 0.3 s
 at 1 km and 3 s at 250 m in every process; a later process asking for the same grid reads the result
 back in milliseconds. Read back, the base friction, country and regions spare a 1 km run its burning and
-the import of rasterio (GDAL). A key hashes what the caller names (the layers' content hashes, the grid, the
-year) and the source of the `geo_justice` and `layers` packages, so any change to a layer or to the code
-that builds a grid gives a new key. Arrays over MAX_BYTES are not kept (at 100 m the population alone is
-2.4 GB). The folder is the parsed datasets' (`layers.parsed.cache_dir`): GEO_JUSTICE_CACHE=off turns
-both off. The newest grids are kept, at most KEEP of them and KEEP_BYTES in all.
+the import of rasterio (GDAL). A key hashes what the caller names (the layers' versions, which hash each file
+and the options it is read with; the grid; the year) and the source of the `geo_justice` and `layers` packages,
+so any change to a layer or to the code that builds a grid gives a new key. Arrays over MAX_BYTES are not kept
+(at 100 m the population alone is 2.4 GB). The folder is the parsed datasets' (`layers.parsed.cache_dir`):
+GEO_JUSTICE_CACHE=off turns both off. The newest grids are kept, at most KEEP of them and KEEP_BYTES in all.
 """
 from __future__ import annotations
 

@@ -119,7 +119,8 @@ class Dataset:
         if level not in self.admin:
             levels = ", ".join(str(k) for k in sorted(self.admin)) or "none"
             raise ValueError(f"the dataset has no boundaries of admin level {level} (it has: {levels})")
-        return replace(self, boundaries=self.admin[level], versions={**self.versions, "boundaries": admin_version(self.versions, level)})
+        versions = {**self.versions, "boundaries": admin_version(self.versions, level)}
+        return replace(self, boundaries=self.admin[level], versions=versions)
 
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
         return {"court": self.courts, "prison": self.prisons}[kind]
@@ -132,7 +133,8 @@ class Dataset:
         """This dataset plus an official boundary layer (e.g. geoBoundaries ADM1); the name field is detected when None."""
         boundaries = read_boundaries(path, name_field, layer=layer)
         options = {k: v for k, v in (("name_field", name_field), ("layer", layer)) if v is not None}
-        return replace(self, boundaries=boundaries, versions={**self.versions, "boundaries": layer_version(Path(path), options)})
+        versions = {**self.versions, "boundaries": layer_version(Path(path), options)}
+        return replace(self, boundaries=boundaries, versions=versions)
 
 
 def load_reference(path: Path, name: str, problems: list[Problem], versions: dict[str, str]) -> gpd.GeoDataFrame | None:

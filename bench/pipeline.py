@@ -8,7 +8,7 @@ the start of Python to its exit, with the process's CPU time (all its threads) a
 from wait4). The 1 km run is repeated --rounds times (best and median); the others run once. --stages prints each
 run's --profile table. One unmeasured 1 km run first leaves what a user's first run leaves: the parsed dataset,
 the 1 km grids and the numba kernels on disk, and Python's bytecode of this package (written even where
-PYTHONDONTWRITEBYTECODE is set, which would otherwise have every run compile it from source, about 0.1 s). On a
+PYTHONDONTWRITEBYTECODE is set, which would otherwise have every run compile it from source). On a
 shared machine wall time grows with the load; CPU time much less: both are printed, with the load average.
 A resolution whose peak memory, scaled from the finest one measured, would not fit in the memory available
 now is skipped with that estimate (a shared machine must not be pushed into the OOM killer).

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from . import __version__
 from .defaults import (AVOID_RISK, BANDWIDTH_KM, CONFLICT_MODE, CONFLICT_WINDOW_DAYS, DEFAULT_THRESHOLDS,
                        HALF_LIFE_DAYS, OFFROAD_KMH, PENALTY, POINT_LAYERS, RASTER_LAYERS)
 
@@ -61,7 +62,7 @@ class IsoDate(click.ParamType):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="geo-justice")
+@click.version_option(version=__version__, prog_name="geo-justice")
 def main() -> None:
     """Access to justice: court and prison layers, travel-time coverage, maps, tiles and routes."""
 

@@ -1,7 +1,6 @@
 """Population: a raster of persons per cell in any CRS, resampled onto the analysis grid preserving the total.
 
-rasterio is imported where a raster is read: a command that reads none (its grids kept on disk) loads no GDAL library,
-about 0.15 s of its start.
+rasterio is imported where a raster is read: a command that reads none (its grids kept on disk) loads no GDAL library.
 """
 from __future__ import annotations
 

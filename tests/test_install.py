@@ -54,6 +54,15 @@ def test_every_package_is_installed(installed):
     assert not missing, f"packages left out of the wheel (list them in pyproject.toml): {missing}"
 
 
+def test_the_wheel_and_the_command_give_one_version(installed, tmp_path):
+    """The wheel's metadata (pyproject reads the version from geo_justice/__init__.py) and `--version` agree."""
+    from importlib.metadata import PathDistribution
+
+    dist_info, = installed.glob("geo_justice-*.dist-info")
+    version = PathDistribution(dist_info).version
+    assert version and run(installed, tmp_path, "--version").strip() == f"geo-justice, version {version}"
+
+
 def test_installed_wheel_finds_its_data_from_any_directory(installed, tmp_path):
     assert (installed / "geo_justice" / "data" / "dataset.json").is_file()
     listing = run(installed, tmp_path, "layers", "list")
